@@ -1,0 +1,326 @@
+// crc32c, three implementations chosen once at load:
+//  - AVX-512 VPCLMULQDQ folding for inputs of 256 bytes and more (~40 GB/s
+//    from L1 on the development machine);
+//  - the SSE4.2 crc32 instruction on three interleaved streams (~20 GB/s),
+//    after Mark Adler's public-domain crc32c.c;
+//  - portable slicing-by-8 (~2 GB/s).
+// The polynomial arithmetic (multmodp, x2nmodp) follows zlib's crc32_combine.
+//
+// The crc32 instruction has a latency of three cycles and a throughput of one
+// per cycle, so one stream runs at a third of the possible speed. Large inputs
+// are cut into three lanes computed together, then joined: the crc of A||B is
+// the crc of A shifted over |B| zero bytes xor the crc of B (raw CRCs are linear).
+#include "crc32c.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(__i386__)
+// GCC 12's own avx512fintrin.h trips -Wuninitialized (an _mm512_undefined
+// inside the header); the warning is about the header, not this code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <cpuid.h>
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#define RIO_X86 1
+#endif
+
+namespace rio {
+namespace {
+
+constexpr uint32_t kPoly = 0x82f63b78;  // reflected Castagnoli polynomial
+
+// Lane lengths of the interleaved hardware loop (bytes per lane).
+constexpr size_t kLaneLong = 8192;
+constexpr size_t kLaneShort = 256;
+
+uint32_t table_portable[8][256];
+uint32_t shift_long[4][256];   // raw crc shifted over kLaneLong zero bytes
+uint32_t shift_short[4][256];  // raw crc shifted over kLaneShort zero bytes
+uint32_t x2n_table[32];        // x^(2^n) modulo the polynomial
+
+enum class Impl { kPortable, kSse42, kAvx512 };
+Impl impl = Impl::kPortable;
+
+// a * b modulo the polynomial (bit-reflected).
+uint32_t multmodp(uint32_t a, uint32_t b) {
+  uint32_t m = 1u << 31;
+  uint32_t p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = (b & 1) ? (b >> 1) ^ kPoly : b >> 1;
+  }
+  return p;
+}
+
+// x^(n * 2^k) modulo the polynomial.
+uint32_t x2nmodp(uint64_t n, unsigned k) {
+  uint32_t p = 1u << 31;  // x^0
+  while (n) {
+    if (n & 1) p = multmodp(x2n_table[k & 31], p);
+    n >>= 1;
+    k++;
+  }
+  return p;
+}
+
+void build_shift_table(uint32_t table[4][256], size_t length) {
+  const uint32_t op = x2nmodp(length, 3);  // x^(8 * length)
+  for (uint32_t n = 0; n < 256; n++) {
+    table[0][n] = multmodp(op, n);
+    table[1][n] = multmodp(op, n << 8);
+    table[2][n] = multmodp(op, n << 16);
+    table[3][n] = multmodp(op, n << 24);
+  }
+}
+
+inline uint32_t shift(const uint32_t table[4][256], uint32_t crc) {
+  return table[0][crc & 0xff] ^ table[1][(crc >> 8) & 0xff] ^
+         table[2][(crc >> 16) & 0xff] ^ table[3][crc >> 24];
+}
+
+void build_tables() {
+  for (uint32_t n = 0; n < 256; n++) {
+    uint32_t crc = n;
+    for (int k = 0; k < 8; k++) crc = (crc & 1) ? (crc >> 1) ^ kPoly : crc >> 1;
+    table_portable[0][n] = crc;
+  }
+  for (uint32_t n = 0; n < 256; n++) {
+    uint32_t crc = table_portable[0][n];
+    for (int k = 1; k < 8; k++) {
+      crc = table_portable[0][crc & 0xff] ^ (crc >> 8);
+      table_portable[k][n] = crc;
+    }
+  }
+  uint32_t p = 1u << 30;  // x^1
+  x2n_table[0] = p;
+  for (int n = 1; n < 32; n++) x2n_table[n] = p = multmodp(p, p);
+  build_shift_table(shift_long, kLaneLong);
+  build_shift_table(shift_short, kLaneShort);
+}
+
+inline uint64_t load64(const unsigned char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);  // unaligned-safe; compiles to one load
+  return v;
+}
+
+// Raw (unconditioned) slicing-by-8.
+uint32_t raw_portable(uint32_t crc, const unsigned char* p, size_t n) {
+  while (n && (reinterpret_cast<uintptr_t>(p) & 7)) {
+    crc = table_portable[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    n--;
+  }
+  while (n >= 8) {
+    uint64_t w = load64(p) ^ crc;  // little-endian host assumed (x86, arm64)
+    crc = table_portable[7][w & 0xff] ^ table_portable[6][(w >> 8) & 0xff] ^
+          table_portable[5][(w >> 16) & 0xff] ^ table_portable[4][(w >> 24) & 0xff] ^
+          table_portable[3][(w >> 32) & 0xff] ^ table_portable[2][(w >> 40) & 0xff] ^
+          table_portable[1][(w >> 48) & 0xff] ^ table_portable[0][w >> 56];
+    p += 8;
+    n -= 8;
+  }
+  while (n--) crc = table_portable[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+  return crc;
+}
+
+#ifdef RIO_X86
+__attribute__((target("sse4.2"))) uint32_t raw_hardware(uint32_t crc32, const unsigned char* p,
+                                                        size_t n) {
+  uint64_t crc0 = crc32;
+  while (n && (reinterpret_cast<uintptr_t>(p) & 7)) {
+    crc0 = _mm_crc32_u8(static_cast<uint32_t>(crc0), *p++);
+    n--;
+  }
+  // Three lanes of kLaneLong, then of kLaneShort, each joined by table shifts.
+  const size_t lanes[2] = {kLaneLong, kLaneShort};
+  for (int pass = 0; pass < 2; pass++) {
+    const size_t lane = lanes[pass];
+    const uint32_t(*table)[256] = pass == 0 ? shift_long : shift_short;
+    while (n >= 3 * lane) {
+      uint64_t crc1 = 0, crc2 = 0;
+      const unsigned char* end = p + lane;
+      do {
+        crc0 = _mm_crc32_u64(crc0, load64(p));
+        crc1 = _mm_crc32_u64(crc1, load64(p + lane));
+        crc2 = _mm_crc32_u64(crc2, load64(p + 2 * lane));
+        p += 8;
+      } while (p < end);
+      crc0 = shift(table, static_cast<uint32_t>(crc0)) ^ crc1;
+      crc0 = shift(table, static_cast<uint32_t>(crc0)) ^ crc2;
+      p += 2 * lane;
+      n -= 3 * lane;
+    }
+  }
+  while (n >= 8) {
+    crc0 = _mm_crc32_u64(crc0, load64(p));
+    p += 8;
+    n -= 8;
+  }
+  while (n--) crc0 = _mm_crc32_u8(static_cast<uint32_t>(crc0), *p++);
+  return static_cast<uint32_t>(crc0);
+}
+
+// Folding with carry-less multiplication (Intel's "Fast CRC Computation for
+// Generic Polynomials Using PCLMULQDQ", reflected form), finished by the crc32
+// instruction instead of a Barrett reduction.
+//
+// A 16-byte chunk whose first 8 bytes hold A(x) and next 8 bytes B(x) stands
+// for A*x^64 + B. Moved D bytes later in the message it must become
+// (A*x^64 + B) * x^(8D) mod P, which is A*K1 + B*K2 with K1 = x^(8D+64) and
+// K2 = x^(8D) mod P (each product below 2^128, so it fits a 16-byte chunk).
+// A reflected 64x64 clmul lands its product one bit low, so the multipliers
+// are stored as x^(8D+63) and x^(8D-1), in the upper half of a 64-bit lane.
+struct FoldConstants {
+  uint64_t k_first;   // multiplies the first 8 bytes of a chunk
+  uint64_t k_second;  // multiplies the next 8 bytes
+};
+
+FoldConstants fold_by(uint64_t distance_bytes) {
+  return FoldConstants{static_cast<uint64_t>(x2nmodp(8 * distance_bytes + 63, 0)) << 32,
+                       static_cast<uint64_t>(x2nmodp(8 * distance_bytes - 1, 0)) << 32};
+}
+
+FoldConstants fold256, fold192, fold128, fold64, fold48, fold32, fold16;
+constexpr size_t kFoldMinimum = 256;  // shorter inputs take the crc32 path
+
+__attribute__((target("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2"))) inline __m512i fold512(
+    __m512i x, __m512i k) {
+  return _mm512_xor_si512(_mm512_clmulepi64_epi128(x, k, 0x00), _mm512_clmulepi64_epi128(x, k, 0x11));
+}
+
+__attribute__((target("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2"))) inline __m512i broadcast(
+    const FoldConstants& f) {
+  return _mm512_broadcast_i32x4(_mm_set_epi64x(static_cast<long long>(f.k_second),
+                                               static_cast<long long>(f.k_first)));
+}
+
+__attribute__((target("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2"))) inline __m128i fold128x(
+    __m128i x, const FoldConstants& f) {
+  const __m128i k = _mm_set_epi64x(static_cast<long long>(f.k_second), static_cast<long long>(f.k_first));
+  return _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11));
+}
+
+// Raw crc over n >= kFoldMinimum bytes.
+__attribute__((target("avx512f,avx512vl,avx512bw,vpclmulqdq,pclmul,sse4.2"))) uint32_t raw_fold(
+    uint32_t crc, const unsigned char* p, size_t n) {
+  // The crc register enters as the first 32 bits of the message.
+  const __m512i init = _mm512_zextsi128_si512(_mm_cvtsi32_si128(static_cast<int>(crc)));
+  __m512i x0 = _mm512_xor_si512(_mm512_loadu_si512(p), init);
+  __m512i x1 = _mm512_loadu_si512(p + 64);
+  __m512i x2 = _mm512_loadu_si512(p + 128);
+  __m512i x3 = _mm512_loadu_si512(p + 192);
+  p += 256;
+  n -= 256;
+  const __m512i k256 = broadcast(fold256);
+  while (n >= 256) {
+    x0 = _mm512_xor_si512(fold512(x0, k256), _mm512_loadu_si512(p));
+    x1 = _mm512_xor_si512(fold512(x1, k256), _mm512_loadu_si512(p + 64));
+    x2 = _mm512_xor_si512(fold512(x2, k256), _mm512_loadu_si512(p + 128));
+    x3 = _mm512_xor_si512(fold512(x3, k256), _mm512_loadu_si512(p + 192));
+    p += 256;
+    n -= 256;
+  }
+  // Four accumulators 64 bytes apart into one.
+  __m512i x = _mm512_xor_si512(fold512(x0, broadcast(fold192)), fold512(x1, broadcast(fold128)));
+  x = _mm512_xor_si512(x, _mm512_xor_si512(fold512(x2, broadcast(fold64)), x3));
+  const __m512i k64 = broadcast(fold64);
+  while (n >= 64) {
+    x = _mm512_xor_si512(fold512(x, k64), _mm512_loadu_si512(p));
+    p += 64;
+    n -= 64;
+  }
+  // Four 16-byte lanes into one.
+  __m128i y = _mm_xor_si128(fold128x(_mm512_extracti32x4_epi32(x, 0), fold48),
+                            fold128x(_mm512_extracti32x4_epi32(x, 1), fold32));
+  y = _mm_xor_si128(y, _mm_xor_si128(fold128x(_mm512_extracti32x4_epi32(x, 2), fold16),
+                                     _mm512_extracti32x4_epi32(x, 3)));
+  while (n >= 16) {
+    y = _mm_xor_si128(fold128x(y, fold16), _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    p += 16;
+    n -= 16;
+  }
+  // The last 16 bytes of folded message, then the tail, through crc32.
+  uint64_t c = _mm_crc32_u64(0, static_cast<uint64_t>(_mm_cvtsi128_si64(y)));
+  c = _mm_crc32_u64(c, static_cast<uint64_t>(_mm_extract_epi64(y, 1)));
+  while (n >= 8) {
+    c = _mm_crc32_u64(c, load64(p));
+    p += 8;
+    n -= 8;
+  }
+  while (n--) c = _mm_crc32_u8(static_cast<uint32_t>(c), *p++);
+  return static_cast<uint32_t>(c);
+}
+
+bool has_avx512_clmul() {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return false;
+  const bool osxsave = ecx & bit_OSXSAVE, pclmul = ecx & bit_PCLMUL;
+  if (!osxsave || !pclmul) return false;
+  // The OS must save the ZMM state (XCR0 bits 1, 2, 5, 6, 7).
+  unsigned lo, hi;
+  __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  if ((lo & 0xe6) != 0xe6) return false;
+  if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx)) return false;
+  const bool avx512f = ebx & (1u << 16), avx512bw = ebx & (1u << 30), avx512vl = ebx & (1u << 31);
+  const bool vpclmul = ecx & (1u << 10);
+  return avx512f && avx512bw && avx512vl && vpclmul;
+}
+#endif
+
+}  // namespace
+
+void crc32c_init() {
+  build_tables();
+  impl = Impl::kPortable;
+#ifdef RIO_X86
+  fold256 = fold_by(256);
+  fold192 = fold_by(192);
+  fold128 = fold_by(128);
+  fold64 = fold_by(64);
+  fold48 = fold_by(48);
+  fold32 = fold_by(32);
+  fold16 = fold_by(16);
+  unsigned eax, ebx, ecx, edx;
+  const bool has_sse42 = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_SSE4_2);
+  if (has_sse42) impl = has_avx512_clmul() ? Impl::kAvx512 : Impl::kSse42;
+  // RIOCACHE_CRC32C=portable|sse4.2 forces a slower implementation (tests).
+  const char* force = std::getenv("RIOCACHE_CRC32C");
+  if (force && std::strcmp(force, "portable") == 0) impl = Impl::kPortable;
+  if (force && std::strcmp(force, "sse4.2") == 0 && impl == Impl::kAvx512) impl = Impl::kSse42;
+#endif
+}
+
+const char* crc32c_implementation() {
+  switch (impl) {
+    case Impl::kAvx512: return "avx512-vpclmulqdq";
+    case Impl::kSse42: return "sse4.2";
+    case Impl::kPortable: return "portable";
+  }
+  return "portable";
+}
+
+uint32_t crc32c_extend_portable(uint32_t crc, const void* data, size_t length) {
+  return ~raw_portable(~crc, static_cast<const unsigned char*>(data), length);
+}
+
+uint32_t crc32c_extend(uint32_t crc, const void* data, size_t length) {
+#ifdef RIO_X86
+  const unsigned char* p = static_cast<const unsigned char*>(data);
+  if (impl == Impl::kAvx512 && length >= kFoldMinimum) return ~raw_fold(~crc, p, length);
+  if (impl != Impl::kPortable) return ~raw_hardware(~crc, p, length);
+#endif
+  return crc32c_extend_portable(crc, data, length);
+}
+
+uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {
+  return multmodp(x2nmodp(length_b, 3), crc_a) ^ crc_b;
+}
+
+}  // namespace rio

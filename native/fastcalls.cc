@@ -1,0 +1,101 @@
+// Scratch-block ABI (Float64 slots; all offsets and lengths in bytes):
+//   crcAt:      [0]=view id [1]=offset [2]=length [3]=seed       -> [7]=crc
+//   moveAt:     [0]=dst view [1]=dst offset [2]=src view [3]=src offset [4]=length
+//   fillAt:     [0]=view id [1]=offset [2]=length [3]=byte value
+//   flushAt:    [0]=view id [1]=offset [2]=length                (no fence)
+//   persistAt:  [0]=view id [1]=offset [2]=length                (flush + fence)
+// A bad id or a range outside its view throws ERR_OUT_OF_RANGE; nothing is
+// touched. A view whose mapping was unmapped has length 0, so every access to
+// it fails instead of reaching freed memory.
+#include "fastcalls.h"
+
+#include <cstdint>
+#include <cstring>
+
+#include "crc32c.h"
+#include "instance.h"
+#include "persist.h"
+#include "util.h"
+
+namespace rio {
+namespace {
+
+bool range(napi_env env, Instance* in, double id, double offset, double length, unsigned char** out) {
+  const size_t i = static_cast<size_t>(id);
+  if (!(id >= 0) || i >= in->views.size() || !(offset >= 0) || !(length >= 0) ||
+      offset + length > static_cast<double>(in->views[i].length)) {
+    throw_range_error(env, "ERR_OUT_OF_RANGE", "region access outside its view (or the region is unmapped)");
+    return false;
+  }
+  *out = in->views[i].base + static_cast<size_t>(offset);
+  return true;
+}
+
+napi_value CrcAt(napi_env env, napi_callback_info) {
+  Instance* in = instance(env).get();
+  double* s = in->scratch;
+  unsigned char* p;
+  if (!range(env, in, s[0], s[1], s[2], &p)) return nullptr;
+  s[7] = crc32c_extend(static_cast<uint32_t>(s[3]), p, static_cast<size_t>(s[2]));
+  return nullptr;
+}
+
+napi_value MoveAt(napi_env env, napi_callback_info) {
+  Instance* in = instance(env).get();
+  double* s = in->scratch;
+  unsigned char *dst, *src;
+  if (!range(env, in, s[0], s[1], s[4], &dst) || !range(env, in, s[2], s[3], s[4], &src)) return nullptr;
+  std::memmove(dst, src, static_cast<size_t>(s[4]));
+  return nullptr;
+}
+
+napi_value FillAt(napi_env env, napi_callback_info) {
+  Instance* in = instance(env).get();
+  double* s = in->scratch;
+  unsigned char* p;
+  if (!range(env, in, s[0], s[1], s[2], &p)) return nullptr;
+  std::memset(p, static_cast<int>(s[3]) & 0xff, static_cast<size_t>(s[2]));
+  return nullptr;
+}
+
+napi_value FlushAt(napi_env env, napi_callback_info) {
+  Instance* in = instance(env).get();
+  double* s = in->scratch;
+  unsigned char* p;
+  if (!range(env, in, s[0], s[1], s[2], &p)) return nullptr;
+  flush_nodrain(p, static_cast<size_t>(s[2]));
+  return nullptr;
+}
+
+napi_value PersistAt(napi_env env, napi_callback_info) {
+  Instance* in = instance(env).get();
+  double* s = in->scratch;
+  unsigned char* p;
+  if (!range(env, in, s[0], s[1], s[2], &p)) return nullptr;
+  flush_nodrain(p, static_cast<size_t>(s[2]));
+  fence();
+  return nullptr;
+}
+
+void finalize_nothing(napi_env, void*, void*) {}
+
+}  // namespace
+
+napi_status fastcalls_register(napi_env env, napi_value exports) {
+  napi_status s = define_functions(env, exports,
+                                   {{"crcAt", CrcAt},
+                                    {"moveAt", MoveAt},
+                                    {"fillAt", FillAt},
+                                    {"flushAt", FlushAt},
+                                    {"persistAt", PersistAt}});
+  if (s != napi_ok) return s;
+  // The scratch block lives as long as the Instance (the environment), so the
+  // ArrayBuffer over it needs no finalizer of its own.
+  napi_value scratch;
+  s = napi_create_external_arraybuffer(env, instance(env)->scratch, sizeof(double) * kScratchSlots,
+                                       finalize_nothing, nullptr, &scratch);
+  if (s != napi_ok) return s;
+  return napi_set_named_property(env, exports, "scratch", scratch);
+}
+
+}  // namespace rio

@@ -1,0 +1,83 @@
+/**
+ * The one place that loads the native addon. Search order:
+ *   1. $RIOCACHE_ADDON, when set (an explicit path: the sanitizer build uses it);
+ *   2. <package>/build/Release/riocache.node (what `npm install` builds);
+ *   3. <package>/build/Debug/riocache.node.
+ * When none loads, the error lists every path tried, why each failed, and
+ * what to do.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { regionError } from './errors';
+
+/** The addon's functions. Internal: the public API never exposes these. */
+export interface NativeAddon {
+  crc32c(view: ArrayBufferView, offset: number, length: number, seed?: number): number;
+  crc32cPortable(view: ArrayBufferView, offset: number, length: number, seed?: number): number;
+  crc32cCombine(crcA: number, crcB: number, lengthB: number): number;
+  copyCrc32c(src: ArrayBufferView, srcOffset: number, dst: ArrayBufferView, dstOffset: number, length: number, seed: number): number;
+  flush(view: ArrayBufferView, offset: number, length: number): void;
+  fence(): void;
+  persist(view: ArrayBufferView, offset: number, length: number): void;
+  info(): { crc32c: string; flush: string; flushForced: boolean; pageSize: number };
+  map(fd: number, length: number, ranges: Array<[number, number]>, populate: boolean): NativeMapping;
+  unmap(handle: object): boolean;
+  msync(handle: object, offset: number, length: number): void;
+  lockTry(fd: number): number;
+  unlock(fd: number): void;
+  openBeneath(rootFd: number, path: string, flags: number, mode: number): number;
+  unlinkBeneath(rootFd: number, path: string, directory: boolean): void;
+  renameBeneath(rootFd: number, from: string, to: string): void;
+  mkdirBeneath(rootFd: number, path: string, mode: number): void;
+  fadvise(fd: number, offset: number, length: number, advice: 'dontneed' | 'willneed' | 'sequential' | 'random' | 'normal'): void;
+  allocate(fd: number, offset: number, length: number): void;
+  /** Hot-path calls: arguments go through `scratch` (see native/fastcalls.cc). */
+  crcAt(): void;
+  moveAt(): void;
+  fillAt(): void;
+  flushAt(): void;
+  persistAt(): void;
+  scratch: ArrayBuffer;
+}
+
+export interface NativeMapping {
+  handle: object;
+  views: ArrayBuffer[];
+  viewIds: number[];
+}
+
+function packageRoot(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 6; i++) {
+    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'binding.gyp'))) return dir;
+    dir = dirname(dir);
+  }
+  return join(__dirname, '..');
+}
+
+function load(): NativeAddon {
+  const root = packageRoot();
+  const candidates: string[] = [];
+  if (process.env.RIOCACHE_ADDON) candidates.push(process.env.RIOCACHE_ADDON);
+  candidates.push(join(root, 'build', 'Release', 'riocache.node'), join(root, 'build', 'Debug', 'riocache.node'));
+  const failures: string[] = [];
+  for (const path of candidates) {
+    if (!existsSync(path)) {
+      failures.push(`  ${path}: not found`);
+      continue;
+    }
+    try {
+      return require(path) as NativeAddon;
+    } catch (err) {
+      failures.push(`  ${path}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw regionError(
+    'NATIVE_LOAD_FAILED',
+    `could not load the riocache addon. Tried, in order:\n${failures.join('\n')}\n` +
+      'Build it with `npm install` (or `npm run build:native`) in the riocache package; ' +
+      'it needs g++, make and python3. Set RIOCACHE_ADDON to load a build from elsewhere.',
+  );
+}
+
+export const native: NativeAddon = load();

@@ -1,0 +1,197 @@
+/**
+ * The region primitives: the ONLY code that writes region memory.
+ *
+ * Why one module: a SIGKILL stops the process between two instructions, so
+ * crash safety is a matter of which stores have executed. Every commit point
+ * is `commit` (an `Atomics.store`, which V8 neither reorders nor elides); the
+ * stores between two commits are plain and the protocols in docs/format.md §10
+ * allow them to land in any order. Keeping every store here makes that
+ * discipline visible in one place, and lets tests trace the stores of an
+ * operation or stop it after any one of them (`tracer`), which is how the
+ * crash-simulation tests cut an operation at every store boundary.
+ *
+ * Reads go straight to the typed arrays (`i32`, `u8`, data views): they need
+ * no discipline.
+ *
+ * Persistence domains (`persist` option): 'none' for a region in tmpfs (the
+ * kernel's pages survive the process, nothing to flush); 'cpu' for a region on
+ * a DAX persistent-memory file (cache-line flush + fence at commit points);
+ * 'msync' for a region on an ordinary disk file whose commits must also
+ * survive a kernel crash (msync at commit points: slow).
+ */
+import { native } from '../native';
+
+export type PersistMode = 'none' | 'cpu' | 'msync';
+
+/** Where a byte range lives: the metadata view or one of the data views. */
+export interface TraceOp {
+  kind: 'store' | 'commit' | 'cas' | 'bytes' | 'move' | 'fill' | 'float';
+  /** For word stores: the metadata word index; for byte ops: the target view id. */
+  target: number;
+  offset: number;
+  length: number;
+  value?: number;
+  /** The source of a 'bytes' op, so a tracer can apply part of it (a torn copy). */
+  source?: Uint8Array;
+}
+
+export type Tracer = (op: TraceOp) => void;
+
+/** Thrown by test tracers to stop an operation at a chosen store. */
+export class SimulatedCrash extends Error {
+  constructor(readonly at: number) {
+    super(`simulated crash at store ${at}`);
+    this.name = 'SimulatedCrash';
+  }
+}
+
+export class RegionMemory {
+  readonly i32: Int32Array;
+  readonly u32: Uint32Array;
+  readonly u8: Uint8Array;
+  readonly f64: Float64Array;
+  readonly metaId: number;
+  readonly data: Uint8Array[];
+  readonly dataIds: number[];
+  /** Absolute region offset of each view, for msync. */
+  private readonly viewBase: Map<number, number>;
+  private readonly scratch: Float64Array;
+  private msyncPending: Array<[number, number]> = [];
+  tracer: Tracer | null = null;
+
+  constructor(
+    meta: ArrayBuffer,
+    metaId: number,
+    dataViews: ArrayBuffer[],
+    dataIds: number[],
+    dataOffset: number,
+    dataViewBytes: number,
+    private readonly handle: object,
+    readonly persistMode: PersistMode,
+  ) {
+    this.i32 = new Int32Array(meta);
+    this.u32 = new Uint32Array(meta);
+    this.u8 = new Uint8Array(meta);
+    this.f64 = new Float64Array(meta);
+    this.metaId = metaId;
+    this.data = dataViews.map((b) => new Uint8Array(b));
+    this.dataIds = dataIds;
+    this.viewBase = new Map([[metaId, 0]]);
+    dataIds.forEach((id, i) => this.viewBase.set(id, dataOffset + i * dataViewBytes));
+    this.scratch = new Float64Array(native.scratch);
+  }
+
+  // ---- word stores into the metadata (index = 32-bit word from offset 0) ----
+
+  /** A plain store: may land in any order relative to other plain stores. */
+  store(word: number, value: number): void {
+    if (this.tracer !== null) this.tracer({ kind: 'store', target: word, offset: word * 4, length: 4, value });
+    this.i32[word] = value;
+  }
+
+  /** A commit point: sequentially consistent, after every earlier store. */
+  commit(word: number, value: number): void {
+    if (this.tracer !== null) this.tracer({ kind: 'commit', target: word, offset: word * 4, length: 4, value });
+    Atomics.store(this.i32, word, value);
+  }
+
+  /** Compare-and-swap commit; returns the value found. */
+  cas(word: number, expected: number, value: number): number {
+    if (this.tracer !== null) this.tracer({ kind: 'cas', target: word, offset: word * 4, length: 4, value });
+    return Atomics.compareExchange(this.i32, word, expected, value);
+  }
+
+  /** A plain float64 store (index = 64-bit word); hints only, never a commit. */
+  storeFloat(index: number, value: number): void {
+    if (this.tracer !== null) this.tracer({ kind: 'float', target: index, offset: index * 8, length: 8, value });
+    this.f64[index] = value;
+  }
+
+  // ---- byte ranges ----
+
+  /** Copies `source` into view `viewId` at `offset` (a plain store of many bytes). */
+  writeBytes(viewId: number, offset: number, source: Uint8Array): void {
+    if (this.tracer !== null) {
+      this.tracer({ kind: 'bytes', target: viewId, offset, length: source.length, source });
+    }
+    this.view(viewId).set(source, offset);
+  }
+
+  /** Copies within the region (between any two views); ranges may overlap. */
+  move(dstId: number, dstOffset: number, srcId: number, srcOffset: number, length: number): void {
+    if (length === 0) return;
+    if (this.tracer !== null) this.tracer({ kind: 'move', target: dstId, offset: dstOffset, length });
+    const s = this.scratch;
+    s[0] = dstId;
+    s[1] = dstOffset;
+    s[2] = srcId;
+    s[3] = srcOffset;
+    s[4] = length;
+    native.moveAt();
+  }
+
+  fill(viewId: number, offset: number, length: number, byte: number): void {
+    if (length === 0) return;
+    if (this.tracer !== null) this.tracer({ kind: 'fill', target: viewId, offset, length, value: byte });
+    const s = this.scratch;
+    s[0] = viewId;
+    s[1] = offset;
+    s[2] = length;
+    s[3] = byte;
+    native.fillAt();
+  }
+
+  /** crc32c of a range of the region, continued from `seed` (a read). */
+  crc(viewId: number, offset: number, length: number, seed: number): number {
+    const s = this.scratch;
+    s[0] = viewId;
+    s[1] = offset;
+    s[2] = length;
+    s[3] = seed;
+    native.crcAt();
+    return s[7];
+  }
+
+  // ---- persistence ----
+
+  /** Starts writing a range back to its persistence domain, without waiting. */
+  flush(viewId: number, offset: number, length: number): void {
+    if (this.persistMode === 'none' || length === 0) return;
+    if (this.persistMode === 'cpu') {
+      const s = this.scratch;
+      s[0] = viewId;
+      s[1] = offset;
+      s[2] = length;
+      native.flushAt();
+    } else {
+      this.msyncPending.push([(this.viewBase.get(viewId) ?? 0) + offset, length]);
+    }
+  }
+
+  /** Waits for every earlier flush: after it, they are persistent. */
+  fence(): void {
+    if (this.persistMode === 'none') return;
+    if (this.persistMode === 'cpu') {
+      native.fence();
+      return;
+    }
+    for (const [offset, length] of this.msyncPending) native.msync(this.handle, offset, length);
+    this.msyncPending = [];
+  }
+
+  persist(viewId: number, offset: number, length: number): void {
+    this.flush(viewId, offset, length);
+    this.fence();
+  }
+
+  /** A word of the metadata made persistent (after a commit). */
+  persistWord(word: number): void {
+    this.persist(this.metaId, word * 4, 4);
+  }
+
+  view(viewId: number): Uint8Array {
+    if (viewId === this.metaId) return this.u8;
+    const i = this.dataIds.indexOf(viewId);
+    return this.data[i];
+  }
+}

@@ -1,0 +1,157 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { native } from '../../src/native';
+import { fixtures, repoRoot, scratchDir, spawnFixture } from '../helpers';
+
+const { dir, cleanup } = scratchDir('mapping');
+afterAll(cleanup);
+
+function mapFile(name: string, bytes: number, ranges: Array<[number, number]>) {
+  const path = join(dir, name);
+  const fd = fs.openSync(path, 'w+');
+  fs.ftruncateSync(fd, bytes);
+  return { fd, path, mapping: native.map(fd, bytes, ranges, false) };
+}
+
+describe('mapping', () => {
+  it('shares stores with the file (MAP_SHARED)', () => {
+    const { fd, path, mapping } = mapFile('shared', 1 << 16, [[0, 1 << 16]]);
+    const view = new Uint8Array(mapping.views[0]);
+    view.set([1, 2, 3], 1000);
+    expect([...fs.readFileSync(path).subarray(1000, 1003)]).toEqual([1, 2, 3]);
+    native.unmap(mapping.handle);
+    fs.closeSync(fd);
+  });
+
+  it('unmap detaches every view, is safe twice, and fast calls then fail', () => {
+    const { fd, mapping } = mapFile('unmap', 1 << 16, [[0, 4096], [4096, 8192]]);
+    const views = mapping.views.map((b) => new Uint8Array(b));
+    expect(native.unmap(mapping.handle)).toBe(true);
+    expect(views.map((v) => v.length)).toEqual([0, 0]);
+    expect(mapping.views[1].byteLength).toBe(0);
+    expect(native.unmap(mapping.handle)).toBe(false);
+    const scratch = new Float64Array(native.scratch);
+    scratch[0] = mapping.viewIds[1];
+    scratch[1] = 0;
+    scratch[2] = 1;
+    expect(() => native.crcAt()).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    fs.closeSync(fd);
+  });
+
+  it('survives the GC finalizers running after unmap, and unmaps on collection alone', async () => {
+    const out = execFileSync(process.execPath, ['--expose-gc', join(fixtures, 'gc-after-unmap.js'), join(dir, 'gc')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    expect(out.toString()).toBe('ok');
+  });
+
+  it('rejects ranges outside the file and views over 4 GiB', () => {
+    const path = join(dir, 'small');
+    const fd = fs.openSync(path, 'w+');
+    fs.ftruncateSync(fd, 4096);
+    expect(() => native.map(fd, 8192, [[0, 8192]], false)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => native.map(fd, 4096, [[0, 8192]], false)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    fs.closeSync(fd);
+  });
+
+  it('maps a 5 GiB sparse region in segments and writes its last byte', () => {
+    const total = 5 * 1024 ** 3;
+    const seg = 1024 ** 3;
+    const ranges: Array<[number, number]> = [];
+    for (let off = 0; off < total; off += seg) ranges.push([off, Math.min(seg, total - off)]);
+    const { fd, path, mapping } = mapFile('five-gib', total, ranges);
+    const last = new Uint8Array(mapping.views[mapping.views.length - 1]);
+    expect(mapping.views.length).toBe(5);
+    last[last.length - 1] = 0xab;
+    const first = new Uint8Array(mapping.views[0]);
+    first[0] = 0xcd;
+    native.unmap(mapping.handle);
+    const check = Buffer.alloc(1);
+    fs.readSync(fd, check, 0, 1, total - 1);
+    expect(check[0]).toBe(0xab);
+    // Sparse: only the touched pages hold memory.
+    expect(fs.statSync(path).blocks * 512).toBeLessThan(64 * 1024 * 1024);
+    fs.closeSync(fd);
+    fs.rmSync(path);
+  });
+
+  it('msync writes a disk-backed mapping', () => {
+    const path = join(repoRoot, 'build', `msync-test-${process.pid}`);
+    const fd = fs.openSync(path, 'w+');
+    fs.ftruncateSync(fd, 1 << 16);
+    const m = native.map(fd, 1 << 16, [[0, 1 << 16]], false);
+    new Uint8Array(m.views[0])[5000] = 9;
+    native.msync(m.handle, 4000, 2000);
+    native.unmap(m.handle);
+    expect(fs.readFileSync(path)[5000]).toBe(9);
+    fs.closeSync(fd);
+    fs.rmSync(path);
+  });
+});
+
+describe('region lock', () => {
+  it('refuses a second owner, names its pid, and frees on SIGKILL', async () => {
+    const path = join(dir, 'lockfile');
+    fs.writeFileSync(path, 'x');
+    const child = spawnFixture('lock-holder.js', [path]);
+    const msg = await child.next();
+    expect(msg.locked).toBe(true);
+    const fd = fs.openSync(path, 'r+');
+    expect(native.lockTry(fd)).toBe(msg.pid);
+    child.proc.kill('SIGKILL');
+    expect((await child.exited).signal).toBe('SIGKILL');
+    expect(native.lockTry(fd)).toBe(0);
+    // Held by this process now: a second descriptor here is refused too (OFD
+    // semantics). F_GETLK never reports the caller's own locks, so the owner is
+    // unknown (-1) here; the region layer names it from its own registry.
+    const fd2 = fs.openSync(path, 'r+');
+    expect(native.lockTry(fd2)).toBe(-1);
+    native.unlock(fd);
+    expect(native.lockTry(fd2)).toBe(0);
+    fs.closeSync(fd);
+    fs.closeSync(fd2);
+  });
+});
+
+describe('persist', () => {
+  it('reports the instruction chosen at load and honours the override', () => {
+    const info = native.info();
+    expect(['clwb', 'clflushopt', 'clflush', 'none']).toContain(info.flush);
+    for (const mode of ['none', 'clflush', info.flush]) {
+      const out = execFileSync(process.execPath, ['-e', `
+        const { native } = require('./dist/src/native');
+        const b = new Uint8Array(8192);
+        native.flush(b, 0, 8192); native.fence(); native.persist(b, 100, 5000);
+        console.log(JSON.stringify(native.info()));
+      `], { cwd: repoRoot, env: { ...process.env, RIOCACHE_FLUSH: mode } }).toString();
+      const forced = JSON.parse(out);
+      expect(forced.flush).toBe(mode);
+      expect(forced.flushForced).toBe(true);
+    }
+  });
+});
+
+describe('confined open', () => {
+  it('opens beneath the root and refuses .., absolute paths and escaping symlinks', () => {
+    const root = join(dir, 'root');
+    fs.mkdirSync(join(root, 'sub'), { recursive: true });
+    fs.writeFileSync(join(root, 'sub', 'a'), 'inside');
+    fs.writeFileSync(join(dir, 'outside'), 'outside');
+    fs.symlinkSync('../outside', join(root, 'escape'));
+    fs.symlinkSync('sub/a', join(root, 'inner-link'));
+    const rootFd = fs.openSync(root, 'r');
+    const fd = native.openBeneath(rootFd, 'sub/a', fs.constants.O_RDONLY, 0);
+    expect(fs.readFileSync(fd, 'utf8')).toBe('inside');
+    fs.closeSync(fd);
+    const viaLink = native.openBeneath(rootFd, 'inner-link', fs.constants.O_RDONLY, 0);
+    expect(fs.readFileSync(viaLink, 'utf8')).toBe('inside');
+    fs.closeSync(viaLink);
+    for (const bad of ['../outside', '/etc/passwd', 'escape', 'sub/../../outside']) {
+      expect(() => native.openBeneath(rootFd, bad, fs.constants.O_RDONLY, 0)).toThrow(expect.objectContaining({ code: 'EXDEV' }));
+    }
+    fs.closeSync(rootFd);
+  });
+});
