@@ -33,17 +33,24 @@ int set_lock(int fd, int cmd, short type, off_t start) {
   return fcntl(fd, cmd, &fl);
 }
 
-// lockTry(fd) -> 0 when taken, else the holder's pid, or -1 when the holder is
-// unknown (it closed the descriptor that carried the pid lock).
+// lockTry(fd, shared = false) -> 0 when taken, else the holder's pid, or -1
+// when the holder is unknown (it is this process, or it closed the
+// descriptor that carried the pid lock). A shared lock (read-only opens of
+// data files) excludes exclusive holders only.
 napi_value LockTry(napi_env env, napi_callback_info info) {
-  Args<1> a(env, info);
+  Args<2> a(env, info);
   int64_t fd;
+  bool shared = false;
   if (!a.int64(0, &fd, "fd")) return nullptr;
-  if (set_lock(static_cast<int>(fd), F_OFD_SETLK, F_WRLCK, kLockBase) != 0) {
+  napi_valuetype t;
+  napi_typeof(env, a[1], &t);
+  if (t != napi_undefined && !a.boolean(1, &shared, "shared")) return nullptr;
+  const short type = shared ? F_RDLCK : F_WRLCK;
+  if (set_lock(static_cast<int>(fd), F_OFD_SETLK, type, kLockBase) != 0) {
     if (errno != EAGAIN && errno != EACCES) return throw_errno(env, errno, "fcntl(F_OFD_SETLK)");
     struct flock fl;
     memset(&fl, 0, sizeof fl);
-    fl.l_type = F_WRLCK;
+    fl.l_type = type;
     fl.l_whence = SEEK_SET;
     fl.l_start = kLockBase + 1;
     fl.l_len = 1;
@@ -53,7 +60,7 @@ napi_value LockTry(napi_env env, napi_callback_info info) {
     return number(env, -1);
   }
   // The pid lock is best effort: exclusion is already held.
-  set_lock(static_cast<int>(fd), F_SETLK, F_WRLCK, kLockBase + 1);
+  set_lock(static_cast<int>(fd), F_SETLK, type, kLockBase + 1);
   return number(env, 0);
 }
 

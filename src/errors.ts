@@ -55,8 +55,9 @@ export class RioError extends Error {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = 'RioError';
     this.code = code;
-    const { cause: _cause, ...rest } = details;
-    Object.assign(this, rest);
+    for (const [key, value] of Object.entries(details)) {
+      if (key !== 'cause' && value !== undefined) (this as Record<string, unknown>)[key] = value;
+    }
   }
 }
 

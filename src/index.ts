@@ -1,1 +1,15 @@
-export {};
+/**
+ * riocache: a Rio-style persistent buffer cache for Node.js.
+ *
+ *   const cache = await openCache({ region: '/dev/shm/app.rio', root: '/var/lib/app' });
+ *   const fd = cache.fs.openSync('events.log', 'a');
+ *   cache.fs.writeSync(fd, 'hello\n');        // crash-safe when it returns
+ *   await cache.close();
+ */
+export { openCache, openCacheSync, type CacheOptions } from './cache/open';
+export { Cache, type CacheStats, type FsyncMode } from './cache/cache';
+export { CacheFs } from './fs/sync';
+export { CachePromises, FileHandle } from './fs/promises';
+export { RioError, RegionErrorCodes, type RegionErrorCode } from './errors';
+export type { RecoveryReport, ListRepair } from './recovery/report';
+export type { QuarantineRecord } from './recovery/quarantine';

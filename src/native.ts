@@ -23,7 +23,7 @@ export interface NativeAddon {
   map(fd: number, length: number, ranges: Array<[number, number]>, populate: boolean): NativeMapping;
   unmap(handle: object): boolean;
   msync(handle: object, offset: number, length: number): void;
-  lockTry(fd: number): number;
+  lockTry(fd: number, shared?: boolean): number;
   unlock(fd: number): void;
   openBeneath(rootFd: number, path: string, flags: number, mode: number): number;
   unlinkBeneath(rootFd: number, path: string, directory: boolean): void;

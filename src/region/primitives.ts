@@ -37,6 +37,16 @@ export interface TraceOp {
 
 export type Tracer = (op: TraceOp) => void;
 
+/**
+ * A tracer every region mapped from now on starts with (tests: it reaches
+ * regions that openCache creates internally, recovery included).
+ */
+let defaultTracer: Tracer | null = null;
+
+export function traceNewRegions(tracer: Tracer | null): void {
+  defaultTracer = tracer;
+}
+
 /** Thrown by test tracers to stop an operation at a chosen store. */
 export class SimulatedCrash extends Error {
   constructor(readonly at: number) {
@@ -57,7 +67,7 @@ export class RegionMemory {
   private readonly viewBase: Map<number, number>;
   private readonly scratch: Float64Array;
   private msyncPending: Array<[number, number]> = [];
-  tracer: Tracer | null = null;
+  tracer: Tracer | null = defaultTracer;
 
   constructor(
     meta: ArrayBuffer,

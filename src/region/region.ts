@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { native } from '../native';
 import { regionError } from '../errors';
 import {
-  C, CONTROL_OFFSET, D, DESCRIPTOR_WORDS, FILE_TABLE_MAGIC, FT, FILE_TABLE_HEADER_BYTES, FILE_ENTRY_BYTES,
+  C, CONTROL_OFFSET, D, DESCRIPTOR_WORDS, FE, FILE_TABLE_MAGIC, FT, FILE_TABLE_HEADER_BYTES, FILE_ENTRY_BYTES,
   H, HEADER_SLOT_BYTES, HEADER_SLOT_OFFSETS, NIL, PAGE_BYTES,
 } from './format';
 import { computeGeometry, endOfData, type Geometry, type GeometryRequest } from './geometry';
@@ -286,14 +286,17 @@ function formatRegion(fd: number, g: Geometry): void {
     const count = Math.min(perChunk, g.bufferCount - first);
     fs.writeSync(fd, chunk, 0, count * DESCRIPTOR_WORDS * 4, g.registryOffset + first * DESCRIPTOR_WORDS * 4);
   }
-  const tableHeader = new Int32Array(FILE_TABLE_HEADER_BYTES / 4);
-  tableHeader[FT.magic] = FILE_TABLE_MAGIC;
-  tableHeader[FT.seq] = 1;
-  tableHeader[FT.slots] = g.fileSlots;
-  tableHeader[FT.entryBytes] = FILE_ENTRY_BYTES;
-  tableHeader[FT.check] = native.crc32c(tableHeader, 0, FT.check * 4, 0) | 0;
-  for (const off of g.fileTableOffsets) fs.writeSync(fd, tableHeader, 0, undefined, off);
-  // File-table entries, size table and undo header are all-zero (FREE, IDLE) already.
+  // File table copies: header, then FREE entries, each with its checksum.
+  const table = new Int32Array((FILE_TABLE_HEADER_BYTES + g.fileSlots * FILE_ENTRY_BYTES) / 4);
+  table[FT.magic] = FILE_TABLE_MAGIC;
+  table[FT.seq] = 1;
+  table[FT.slots] = g.fileSlots;
+  table[FT.entryBytes] = FILE_ENTRY_BYTES;
+  table[FT.check] = native.crc32c(table, 0, FT.check * 4, 0) | 0;
+  const freeEntryCrc = native.crc32c(new Uint8Array(FE.crc * 4), 0, FE.crc * 4, 0) | 0;
+  for (let s = 0; s < g.fileSlots; s++) table[(FILE_TABLE_HEADER_BYTES + s * FILE_ENTRY_BYTES) / 4 + FE.crc] = freeEntryCrc;
+  for (const off of g.fileTableOffsets) fs.writeSync(fd, table, 0, undefined, off);
+  // The size table and the undo header are all-zero (empty, IDLE) already.
 }
 
 /**

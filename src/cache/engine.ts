@@ -1,0 +1,493 @@
+/**
+ * The data path of the cache: reads, writes and truncation of cached files,
+ * over the structures in the region. Every change to region memory follows a
+ * protocol of docs/format.md §10; the comments at each step say what recovery
+ * sees if the process dies right there.
+ *
+ * The synchronous cores take `mayIO`: when false (the asynchronous API), a
+ * core that would need to read a block from disk or to make room returns a
+ * Need instead, having changed nothing live; the caller does that I/O
+ * asynchronously and calls again. Region changes therefore always happen in
+ * one synchronous stretch, and at most one operation uses the undo area.
+ */
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+import { regionError } from '../errors';
+import { NIL, UNDO_KIND_WRITE } from '../region/format';
+import type { Region } from '../region/region';
+import type { RegionMemory } from '../region/primitives';
+import { BlockIndex } from './blockIndex';
+import { FileTable } from './fileTable';
+import type { FileState } from './files';
+import { NamespaceIntent } from './intent';
+import { DIRTY_LIST, List, LRU } from './lists';
+import { BufferPool } from './pool';
+import { CLEAN, DIRTY, FREE, Registry } from './registry';
+import { SIZE_DIRTY, SizeTable, ZERO_NONE } from './sizes';
+import { UndoLog } from './undo';
+import { WriteBack, type WriteBackPolicy } from './writeback';
+
+const read = promisify(fs.read);
+
+export type Need = { kind: 'fill'; file: FileState; block: number } | { kind: 'space' };
+
+export interface EngineStats {
+  hits: number;
+  misses: number;
+  readBytes: number;
+  writeBytes: number;
+  writes: number;
+  evictions: number;
+  writeBackBytes: number;
+  writeBackBatches: number;
+  writeBackErrors: number;
+  fdatasyncs: number;
+  backPressureSync: number;
+  backPressureAsync: number;
+  corruptBuffers: number;
+  undoWrites: number;
+}
+
+export interface EngineHooks {
+  quarantine(b: number, file: FileState, expected: number, actual: number): void;
+  ioError(err: Error, file: FileState, op: string): void;
+  afterWriteBack(file: FileState): void;
+}
+
+/** A fill in flight, so a write or eviction of its block can invalidate it. */
+interface PendingFill {
+  stale: boolean;
+}
+
+export class Engine {
+  readonly mem: RegionMemory;
+  readonly reg: Registry;
+  readonly index: BlockIndex;
+  readonly lru: List;
+  readonly dirtyList: List;
+  readonly sizes: SizeTable;
+  readonly fileTable: FileTable;
+  readonly undo: UndoLog;
+  readonly intent: NamespaceIntent;
+  readonly pool: BufferPool;
+  readonly writeBack: WriteBack;
+  readonly bs: number;
+  /** Largest number of blocks one atomic write may touch (undo space, pins). */
+  readonly opBlocksMax: number;
+  /** File state by slot. */
+  readonly files: Array<FileState | undefined>;
+  readonly stats: EngineStats = {
+    hits: 0, misses: 0, readBytes: 0, writeBytes: 0, writes: 0, evictions: 0, writeBackBytes: 0,
+    writeBackBatches: 0, writeBackErrors: 0, fdatasyncs: 0, backPressureSync: 0, backPressureAsync: 0,
+    corruptBuffers: 0, undoWrites: 0,
+  };
+  private readonly pendingFills = new Map<FileState, Map<number, PendingFill>>();
+  // Scratch arrays of the write core (one write at a time).
+  private readonly opBuffers: Int32Array;
+  private readonly opBlocks: Float64Array;
+  private readonly opNew: Uint8Array;
+
+  constructor(readonly region: Region, policy: WriteBackPolicy, private readonly hooks: EngineHooks) {
+    const g = region.geometry;
+    this.mem = region.memory;
+    this.reg = new Registry(this.mem, g);
+    this.bs = g.blockBytes;
+    this.index = new BlockIndex(this.reg, g.bufferCount);
+    this.lru = new List(this.mem, this.reg, LRU);
+    this.dirtyList = new List(this.mem, this.reg, DIRTY_LIST);
+    this.sizes = new SizeTable(this.mem, g);
+    this.fileTable = new FileTable(this.mem, g);
+    this.undo = new UndoLog(this.mem, g);
+    this.intent = new NamespaceIntent(this.mem);
+    this.files = new Array(g.fileSlots).fill(undefined);
+    this.pool = new BufferPool(this.reg, this.index, this.lru, this.dirtyList, this.stats);
+    this.opBlocksMax = Math.max(
+      1,
+      Math.min(Math.floor(g.bufferCount / 4), Math.floor((this.undo.capacity - UndoLog.recordBytes(0)) / UndoLog.recordBytes(g.blockBytes)) - 1),
+    );
+    this.opBuffers = new Int32Array(this.opBlocksMax + 1);
+    this.opBlocks = new Float64Array(this.opBlocksMax + 1);
+    this.opNew = new Uint8Array(this.opBlocksMax + 1);
+    this.writeBack = new WriteBack(
+      {
+        reg: this.reg, sizes: this.sizes, pool: this.pool, dirtyList: this.dirtyList, stats: this.stats,
+        quarantine: (b, f, e, a) => this.hooks.quarantine(b, f, e, a),
+        ioError: (err, f, op) => this.hooks.ioError(err, f, op),
+        afterWriteBack: (f) => this.hooks.afterWriteBack(f),
+        fileOf: (b) => this.pool.owner[b],
+      },
+      policy,
+    );
+  }
+
+  /** Bytes one write may cover and stay a single atomic operation. */
+  get atomicWriteBytesMax(): number {
+    return (this.opBlocksMax - 1) * this.bs;
+  }
+
+  // ---------------------------------------------------------------- allocation
+
+  /** A free buffer, writing back synchronously when every buffer is dirty (G9). */
+  private allocateSync(): number {
+    let b = this.pool.allocate();
+    if (b !== NIL) return b;
+    for (let attempt = 0; attempt < 4 && b === NIL; attempt++) {
+      this.stats.backPressureSync++;
+      this.writeBack.relieveSync(Math.max(8, Math.floor(this.reg.count / 16)));
+      b = this.pool.allocate();
+    }
+    if (b === NIL) {
+      throw regionError('CACHE_EXHAUSTED', 'every buffer is pinned or in flight; the operation cannot proceed. ' +
+        'Use a larger region or smaller writes.');
+    }
+    return b;
+  }
+
+  /** Waits for room (the asynchronous side of G9): writes back the oldest dirty buffers. */
+  async makeSpace(): Promise<void> {
+    this.stats.backPressureAsync++;
+    if (this.pool.freeCount > 0) return;
+    const dirtyBefore = this.pool.dirtyCount;
+    this.writeBack.pass(true);
+    await this.writeBack.drain();
+    if (this.pool.dirtyCount >= dirtyBefore && this.pool.allocate() === NIL) {
+      // Nothing could be written back asynchronously (all in flight or pinned): try synchronously.
+      this.writeBack.relieveSync(Math.max(8, Math.floor(this.reg.count / 16)));
+    }
+  }
+
+  // ---------------------------------------------------------------- fills
+
+  private liveBytes(file: FileState, block: number): number {
+    return Math.min(this.bs, Math.max(0, this.sizes.size(file.slot) - block * this.bs));
+  }
+
+  /** Zeroes the bytes of a freshly read block that the disk holds stale or past EOF. */
+  private zeroStale(file: FileState, b: number, block: number, got: number, len: number): void {
+    const zeroFrom = this.sizes.zeroFrom(file.slot);
+    const start = block * this.bs;
+    const from = zeroFrom < ZERO_NONE ? Math.min(got, Math.max(0, zeroFrom - start)) : got;
+    if (from < len) this.mem.fill(this.reg.viewId(b), this.reg.viewOffset(b) + from, len - from, 0);
+  }
+
+  /**
+   * Reads `block` from disk into a new CLEAN buffer. A cut leaves a FREE
+   * buffer or a CLEAN one that matches the disk: either is harmless.
+   */
+  private fillSync(file: FileState, block: number): number {
+    const ghost = this.pool.takeGhost(file, block);
+    const b = ghost !== NIL ? ghost : this.allocateSync();
+    const len = this.liveBytes(file, block);
+    this.pool.assign(b, file, block);
+    const view = this.reg.bytes(b);
+    const off = this.reg.viewOffset(b);
+    let got = 0;
+    try {
+      while (got < len) {
+        const n = fs.readSync(file.fd, view, off + got, len - got, block * this.bs + got);
+        if (n === 0) break;
+        got += n;
+      }
+    } catch (err) {
+      this.pool.returnUnused(b, file, block);
+      throw err;
+    }
+    this.zeroStale(file, b, block, got, len);
+    this.reg.commit(b, CLEAN, len, this.reg.compute(b, len));
+    this.pool.publish(b, file, false);
+    this.stats.misses++;
+    return b;
+  }
+
+  /** The asynchronous fill: reads into a reserved buffer, publishes it only if still wanted. */
+  async fillAsync(file: FileState, block: number): Promise<void> {
+    if (this.index.get(file.slot, block) !== NIL) return;
+    let b = this.pool.takeGhost(file, block);
+    while (b === NIL) {
+      b = this.pool.allocate();
+      if (b === NIL) await this.makeSpace();
+    }
+    let fills = this.pendingFills.get(file);
+    if (!fills) this.pendingFills.set(file, (fills = new Map()));
+    const pending: PendingFill = { stale: false };
+    fills.set(block, pending);
+    this.pool.busy[b] = 1;
+    const len = this.liveBytes(file, block);
+    this.pool.assign(b, file, block);
+    let got = 0;
+    try {
+      const view = this.reg.bytes(b);
+      const off = this.reg.viewOffset(b);
+      while (got < len) {
+        const { bytesRead } = await read(file.fd, view, off + got, len - got, block * this.bs + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+    } finally {
+      this.pool.busy[b] = 0;
+      if (fills.get(block) === pending) fills.delete(block);
+    }
+    const still = !pending.stale && !file.orphan && this.index.get(file.slot, block) === NIL && this.files[file.slot] === file;
+    const nowLen = this.liveBytes(file, block);
+    if (!still || nowLen !== len || this.reg.state(b) !== FREE) {
+      if (this.reg.state(b) === FREE && this.pool.owner[b] === null) this.pool.giveBack(b);
+      return; // somebody else changed the block meanwhile; the caller retries
+    }
+    this.zeroStale(file, b, block, got, len);
+    this.reg.commit(b, CLEAN, len, this.reg.compute(b, len));
+    this.pool.publish(b, file, false);
+    this.stats.misses++;
+  }
+
+  private invalidateFill(file: FileState, block: number): void {
+    const fills = this.pendingFills.get(file);
+    const p = fills?.get(block);
+    if (p) p.stale = true;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Copies up to `length` bytes at `position` into dst. Returns the count, or
+   * a Need when mayIO is false and a block is missing.
+   */
+  read(file: FileState, dst: Uint8Array, dstOffset: number, length: number, position: number, mayIO: boolean): number | Need {
+    const size = this.sizes.size(file.slot);
+    if (position >= size || length === 0) return 0;
+    const n = Math.min(length, size - position);
+    const bs = this.bs;
+    const end = position + n;
+    let hits = 0;
+    for (let block = Math.floor(position / bs); block * bs < end; block++) {
+      let b = this.index.get(file.slot, block);
+      if (b === NIL) {
+        if (!mayIO) return { kind: 'fill', file, block };
+        b = this.fillSync(file, block);
+      } else {
+        hits++;
+      }
+      const start = block * bs;
+      const from = Math.max(position, start) - start;
+      const to = Math.min(end, start + bs) - start;
+      const off = this.reg.viewOffset(b);
+      dst.set(this.reg.bytes(b).subarray(off + from, off + to), dstOffset + (start + from - position));
+      this.lru.moveToHead(b);
+    }
+    this.stats.hits += hits;
+    this.stats.readBytes += n;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Writes src[srcOffset, srcOffset+length) at `position` as one atomic
+   * operation (G2). length must not exceed atomicWriteBytesMax.
+   */
+  write(file: FileState, src: Uint8Array, srcOffset: number, length: number, position: number, mayIO: boolean): number | Need {
+    if (length === 0) return 0;
+    const bs = this.bs;
+    const slot = file.slot;
+    const oldSize = this.sizes.size(slot);
+    const end = position + length;
+    const newSize = Math.max(oldSize, end);
+    const first = Math.floor(position / bs);
+    const last = Math.floor((end - 1) / bs);
+    // The old last block grows with zeros when the write starts past it.
+    const oldLast = Math.floor((oldSize - 1) / bs);
+    const gap = oldSize % bs !== 0 && oldLast < first && this.index.get(slot, oldLast) !== NIL ? oldLast : -1;
+
+    // 1. Gather a buffer for every touched block; nothing live changes here.
+    const bufs = this.opBuffers;
+    const blocks = this.opBlocks;
+    const isNew = this.opNew;
+    let count = 0;
+    const pools = this.pool;
+    const release = () => {
+      for (let i = 0; i < count; i++) {
+        pools.pins[bufs[i]]--;
+        if (isNew[i] === 1) pools.returnUnused(bufs[i], file, blocks[i]);
+      }
+    };
+    try {
+      for (let block = gap >= 0 ? gap : first; block <= last; block = block === gap ? first : block + 1) {
+        let b = this.index.get(slot, block);
+        let fresh = 0;
+        if (b === NIL) {
+          const liveEnd = Math.min(block * bs + bs, oldSize);
+          const liveStart = block * bs;
+          const needFill = liveEnd > liveStart && (position > liveStart || end < liveEnd);
+          if (needFill) {
+            if (!mayIO) {
+              release();
+              return { kind: 'fill', file, block };
+            }
+            b = this.fillSync(file, block);
+          } else {
+            b = this.pool.takeGhost(file, block);
+            if (b === NIL) {
+              b = this.pool.allocate();
+              if (b === NIL) {
+                if (!mayIO) {
+                  release();
+                  return { kind: 'space' };
+                }
+                b = this.allocateSync();
+              }
+            }
+            this.pool.assign(b, file, block);
+            fresh = 1;
+          }
+        }
+        bufs[count] = b;
+        blocks[count] = block;
+        isNew[count] = fresh;
+        pools.pins[b]++;
+        count++;
+      }
+    } catch (err) {
+      release(); // an I/O error while filling, or no buffer at all: nothing live changed
+      throw err;
+    }
+
+    // 2. Undo for live bytes about to be overwritten. A cut while recording
+    //    leaves the area IDLE: nothing changed. After arm(), recovery rolls back.
+    const overwrite = position < oldSize;
+    const reg = this.reg;
+    if (overwrite) {
+      const undo = this.undo;
+      undo.begin();
+      undo.addSize(slot, oldSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot]);
+      for (let i = 0; i < count; i++) {
+        const b = bufs[i];
+        const start = blocks[i] * bs;
+        if (isNew[i] === 1) {
+          undo.addBytes(b, slot, blocks[i], 0, 0, FREE, 0, 0, reg.viewId(b), reg.viewOffset(b));
+          continue;
+        }
+        const from = Math.max(position, start) - start;
+        const to = Math.min(end, oldSize, start + bs) - start;
+        const n = Math.max(0, to - from);
+        undo.addBytes(b, slot, blocks[i], from, n, reg.status(b), reg.len(b), reg.crc(b), reg.viewId(b), reg.viewOffset(b) + from);
+      }
+      undo.arm(UNDO_KIND_WRITE, slot, position, length);
+      this.stats.undoWrites++;
+    }
+
+    // 3. Apply. Each buffer's commit makes its new bytes current; without undo,
+    //    those bytes lie past the old size until step 4, and recovery clamps.
+    for (let i = 0; i < count; i++) {
+      const b = bufs[i];
+      const block = blocks[i];
+      const start = block * bs;
+      const viewId = reg.viewId(b);
+      const off = reg.viewOffset(b);
+      const oldLen = isNew[i] === 1 ? 0 : reg.len(b);
+      const newLen = Math.min(bs, newSize - start);
+      let from: number;
+      if (block === gap) {
+        from = oldLen;
+        this.mem.fill(viewId, off + oldLen, newLen - oldLen, 0);
+      } else {
+        from = Math.max(position, start) - start;
+        const to = Math.min(end, start + bs) - start;
+        if (from > oldLen) this.mem.fill(viewId, off + oldLen, from - oldLen, 0);
+        const srcFrom = srcOffset + (start + from - position);
+        this.mem.writeBytes(viewId, off + from, src.subarray(srcFrom, srcFrom + (to - from)));
+      }
+      // Appending to a buffer continues its checksum; anything else recomputes it.
+      const crc = isNew[i] === 0 && from >= oldLen
+        ? this.mem.crc(viewId, off + oldLen, newLen - oldLen, reg.crc(b)) >>> 0
+        : reg.compute(b, newLen);
+      const wasDirty = isNew[i] === 0 && reg.isDirty(b);
+      reg.commit(b, DIRTY, newLen, crc);
+      if (isNew[i] === 1) {
+        this.pool.publish(b, file, true);
+      } else {
+        this.lru.moveToHead(b);
+        if (!wasDirty) this.pool.markDirty(b, file);
+      }
+      if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+    }
+
+    // 4. The size. Without undo this store is the commit of the whole write.
+    if (newSize > oldSize) {
+      this.sizes.commit(slot, newSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot] | SIZE_DIRTY);
+    }
+    // 5. With undo, the commit.
+    if (overwrite) this.undo.commit();
+
+    for (let i = 0; i < count; i++) pools.pins[bufs[i]]--;
+    this.stats.writes++;
+    this.stats.writeBytes += length;
+    if (this.pool.dirtyCount > this.reg.count * this.writeBackRatio) this.writeBack.kick();
+    return length;
+  }
+
+  writeBackRatio = 0.5;
+
+  // ---------------------------------------------------------------- truncation
+
+  /**
+   * Sets the file's size. Shrinking commits the size first (the commit: the
+   * bytes past it are gone), then trims; growing zero-extends the last
+   * buffer (past the old size: not live) and then commits the size.
+   */
+  truncate(file: FileState, length: number): void {
+    const slot = file.slot;
+    const oldSize = this.sizes.size(slot);
+    if (length === oldSize) return;
+    const bs = this.bs;
+    const reg = this.reg;
+    if (length < oldSize) {
+      const zeroFrom = Math.min(this.sizes.zeroFrom(slot), length);
+      this.sizes.commit(slot, length, zeroFrom, this.sizes.flags[slot] | SIZE_DIRTY);
+      const lastKept = length > 0 ? Math.floor((length - 1) / bs) : -1;
+      for (const b of [...file.buffers]) {
+        const block = reg.block(b);
+        if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+        if (block > lastKept) {
+          this.pool.drop(b);
+        } else if (block === lastKept && reg.len(b) > length - block * bs) {
+          const keep = length - block * bs;
+          reg.commit(b, reg.state(b), keep, reg.compute(b, keep));
+        }
+      }
+    } else {
+      const lastBlock = Math.floor((oldSize - 1) / bs);
+      const b = oldSize % bs !== 0 ? this.index.get(slot, lastBlock) : NIL;
+      if (b !== NIL) {
+        const oldLen = reg.len(b);
+        const newLen = Math.min(bs, length - lastBlock * bs);
+        this.mem.fill(reg.viewId(b), reg.viewOffset(b) + oldLen, newLen - oldLen, 0);
+        const crc = this.mem.crc(reg.viewId(b), reg.viewOffset(b) + oldLen, newLen - oldLen, reg.crc(b)) >>> 0;
+        reg.commit(b, reg.state(b), newLen, crc);
+      }
+      this.sizes.commit(slot, length, this.sizes.zeroFrom(slot), this.sizes.flags[slot] | SIZE_DIRTY);
+    }
+    // Tell the disk now when nothing of this file is in flight (R2 in writeback.ts).
+    if (file.attached && file.writable && file.inFlight === 0) {
+      const z = this.sizes.zeroFrom(slot);
+      fs.ftruncateSync(file.fd, z < ZERO_NONE ? z : length);
+      if (z < ZERO_NONE) fs.ftruncateSync(file.fd, length);
+      this.sizes.commit(slot, length, ZERO_NONE, this.sizes.flags[slot] & ~SIZE_DIRTY);
+    }
+  }
+
+  // ---------------------------------------------------------------- whole files
+
+  /** Every buffer of the file dropped (unlink, replaced by rename, stale on reattach). */
+  dropAll(file: FileState): void {
+    for (const b of [...file.buffers]) {
+      if (this.pendingFills.size > 0) this.invalidateFill(file, this.reg.block(b));
+      this.pool.drop(b);
+    }
+  }
+
+  /** Synchronously writes back and syncs one file (fsyncSync, flushSync). */
+  flushFileSync(file: FileState): void {
+    if (!file.attached) return;
+    const dirty = [...file.buffers].filter((b) => this.reg.isDirty(b));
+    this.writeBack.writeFileSync(file, dirty, true);
+  }
+}

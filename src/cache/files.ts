@@ -1,0 +1,66 @@
+/**
+ * Transient state of a file the cache holds (one per ACTIVE or ORPHAN slot of
+ * the file table) and of each descriptor handed to users. Nothing here is in
+ * the region: it is rebuilt at open.
+ */
+
+export class FileState {
+  /** The descriptor riocache reads and writes the file through (-1 while detached). */
+  fd = -1;
+  /** The descriptor was opened O_RDWR. */
+  writable = false;
+  /** User descriptors open on this file. */
+  openCount = 0;
+  /** Buffers holding blocks of this file. */
+  readonly buffers = new Set<number>();
+  /** Buffers on the dirty list (DIRTY or WRITING). */
+  dirty = 0;
+  /** Asynchronous write-back batches in flight. */
+  inFlight = 0;
+  /**
+   * Buffers dropped (truncated or unlinked) while their write-back was in
+   * flight, by block: the same memory is reused if the block is written again,
+   * so an old write can never land after a newer one from other memory.
+   */
+  readonly ghosts = new Map<number, number>();
+  /** Unlinked or replaced while still open: its data goes nowhere. */
+  orphan = false;
+  /** The disk file was cut to zeroFrom while a write-back was in flight: redo the length after it. */
+  resizeAfterFlight = false;
+
+  constructor(
+    readonly slot: number,
+    public generation: number,
+    public path: string,
+    public dev: number,
+    public ino: number,
+  ) {}
+
+  get attached(): boolean {
+    return this.fd >= 0;
+  }
+}
+
+export interface OpenDescriptor {
+  kind: 'file';
+  file: FileState;
+  readable: boolean;
+  writable: boolean;
+  append: boolean;
+  /** O_SYNC/O_DSYNC: every write is written back and synced (in 'disk' fsync mode). */
+  sync: boolean;
+  position: number;
+  path: string;
+}
+
+/** A directory opened read-only: reads fail with EISDIR, as with Node's fs. */
+export interface DirectoryDescriptor {
+  kind: 'directory';
+  fd: number;
+  path: string;
+}
+
+export type Descriptor = OpenDescriptor | DirectoryDescriptor;
+
+/** riocache descriptors are numbers far above the process's real ones. */
+export const FIRST_DESCRIPTOR = 1 << 24;

@@ -1,0 +1,182 @@
+/**
+ * Buffer allocation: a stack of free buffers (transient), eviction of clean
+ * buffers from the LRU tail, and the bookkeeping that ties a buffer to the
+ * index, the lists and its file. Back-pressure (G9) is the caller's: when
+ * nothing can be evicted, `allocate` returns NIL and the caller writes back.
+ */
+import { NIL } from '../region/format';
+import type { BlockIndex } from './blockIndex';
+import type { FileState } from './files';
+import type { List } from './lists';
+import { CLEAN, DIRTY, FREE, type Registry, WRITING } from './registry';
+
+/** How far up the LRU list to look for a clean buffer before giving up. */
+const EVICTION_SCAN_MAX = 1024;
+
+export interface PoolStats {
+  evictions: number;
+}
+
+export class BufferPool {
+  private readonly free: Int32Array;
+  private freeTop = 0;
+  /** Pins: a buffer an operation is gathering must not be evicted. */
+  readonly pins: Uint16Array;
+  /** Asynchronous I/O from or into the buffer is in flight. */
+  readonly busy: Uint8Array;
+  /** When each buffer became dirty (ms), for the age policy. */
+  readonly dirtySince: Float64Array;
+  /** The file each non-free buffer belongs to. */
+  readonly owner: Array<FileState | null>;
+  dirtyCount = 0;
+
+  constructor(
+    private readonly reg: Registry,
+    private readonly index: BlockIndex,
+    private readonly lru: List,
+    private readonly dirtyList: List,
+    private readonly stats: PoolStats,
+  ) {
+    const n = reg.count;
+    this.free = new Int32Array(n);
+    this.pins = new Uint16Array(n);
+    this.busy = new Uint8Array(n);
+    this.dirtySince = new Float64Array(n);
+    this.owner = new Array(n).fill(null);
+  }
+
+  get freeCount(): number {
+    return this.freeTop;
+  }
+
+  /** Sweeps the registry (after a clean open or a recovery) to rebuild the transient state. */
+  rebuild(fileOf: (slot: number) => FileState | undefined): void {
+    this.freeTop = 0;
+    this.dirtyCount = 0;
+    const now = Date.now();
+    for (let b = this.reg.count - 1; b >= 0; b--) {
+      const state = this.reg.state(b);
+      const file = state === FREE ? undefined : fileOf(this.reg.file(b));
+      if (state === FREE || !file) {
+        this.free[this.freeTop++] = b;
+        continue;
+      }
+      this.owner[b] = file;
+      file.buffers.add(b);
+      this.index.add(b);
+      if (state === DIRTY || state === WRITING) {
+        this.dirtyCount++;
+        file.dirty++;
+        this.dirtySince[b] = now;
+      }
+    }
+  }
+
+  /** A free buffer, evicting the least recently used clean one if needed; NIL if none. */
+  allocate(): number {
+    if (this.freeTop > 0) return this.free[--this.freeTop];
+    let b = this.lru.tail();
+    for (let steps = 0; b !== NIL && steps < EVICTION_SCAN_MAX; steps++) {
+      const prev = this.lru.prev(b);
+      if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0) {
+        this.evict(b);
+        this.stats.evictions++;
+        return this.free[--this.freeTop];
+      }
+      b = prev;
+    }
+    return NIL;
+  }
+
+  /** Returns an unused buffer (allocated but never committed) to the free stack. */
+  giveBack(b: number): void {
+    this.free[this.freeTop++] = b;
+  }
+
+  /** Returns a buffer an operation took but did not commit: a ghost stays a ghost while busy. */
+  returnUnused(b: number, file: FileState, block: number): void {
+    if (this.busy[b] !== 0) file.ghosts.set(block, b);
+    else this.free[this.freeTop++] = b;
+  }
+
+  /** Binds a FREE buffer to a block. Its status stays FREE until the caller commits it. */
+  assign(b: number, file: FileState, block: number): void {
+    this.reg.setIdentity(b, file.slot, file.generation, block);
+  }
+
+  /** After the caller committed a freshly assigned buffer: index, lists, file. */
+  publish(b: number, file: FileState, dirty: boolean): void {
+    this.index.add(b);
+    this.lru.insertHead(b);
+    this.owner[b] = file;
+    file.buffers.add(b);
+    if (dirty) this.markDirty(b, file);
+  }
+
+  /** Called when a buffer becomes DIRTY (it was CLEAN or freshly published). */
+  markDirty(b: number, file: FileState): void {
+    this.dirtyList.insertTail(b);
+    this.dirtySince[b] = Date.now();
+    this.dirtyCount++;
+    file.dirty++;
+  }
+
+  /** Called when a buffer leaves the dirty list (written back, or dropped). */
+  markClean(b: number, file: FileState): void {
+    this.dirtyList.remove(b);
+    this.dirtyCount--;
+    file.dirty--;
+  }
+
+  /** CLEAN -> FREE. */
+  evict(b: number): void {
+    const file = this.owner[b];
+    this.index.remove(b);
+    this.lru.remove(b);
+    this.reg.commit(b, FREE, 0, 0);
+    this.owner[b] = null;
+    file?.buffers.delete(b);
+    this.free[this.freeTop++] = b;
+  }
+
+  /**
+   * Any state -> FREE, for data that stopped existing (truncate, unlink,
+   * rollback). A buffer whose write-back is in flight becomes a ghost of its
+   * block instead of free: see FileState.ghosts.
+   */
+  drop(b: number): void {
+    const file = this.owner[b];
+    const wasDirty = this.reg.isDirty(b);
+    this.index.remove(b);
+    this.lru.remove(b);
+    if (wasDirty && file) this.markClean(b, file);
+    this.reg.commit(b, FREE, 0, 0);
+    this.owner[b] = null;
+    if (file) {
+      file.buffers.delete(b);
+      if (this.busy[b] !== 0 && !file.orphan) {
+        file.ghosts.set(this.reg.block(b), b);
+        return;
+      }
+    }
+    if (this.busy[b] === 0) this.free[this.freeTop++] = b;
+    // else: busy and orphaned: freed by the I/O completion (releaseBusy).
+  }
+
+  /** Takes back a ghost for its block (the block is being written again). */
+  takeGhost(file: FileState, block: number): number {
+    const b = file.ghosts.get(block);
+    if (b === undefined) return NIL;
+    file.ghosts.delete(block);
+    return b;
+  }
+
+  /** Async I/O on b finished: a ghost or an orphan's buffer is free now. */
+  releaseBusy(b: number, file: FileState): void {
+    this.busy[b] = 0;
+    if (this.reg.state(b) !== FREE || this.owner[b] !== null) return;
+    const block = this.reg.block(b);
+    if (file.ghosts.get(block) === b) file.ghosts.delete(block);
+    this.free[this.freeTop++] = b;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The registry (docs/format.md §4): one descriptor per data block. This
+ * module reads descriptors and changes them only through the primitives.
+ */
+import { crc32cOf } from '../region/checksum';
+import { CLEAN, D, DESCRIPTOR_WORDS, DIRTY, FREE, NIL, SEL_BIT, STATE_MASK, WRITING } from '../region/format';
+import type { Geometry } from '../region/geometry';
+import type { RegionMemory } from '../region/primitives';
+
+export { CLEAN, DIRTY, FREE, WRITING };
+
+export class Registry {
+  readonly count: number;
+  readonly blockBytes: number;
+  readonly blockShift: number;
+  private readonly base: number; // word index of descriptor 0
+  private readonly viewShift: number; // log2(blocks per data view)
+  private readonly viewMask: number;
+  private readonly i32: Int32Array;
+
+  constructor(private readonly mem: RegionMemory, g: Geometry) {
+    this.count = g.bufferCount;
+    this.blockBytes = g.blockBytes;
+    this.blockShift = Math.log2(g.blockBytes);
+    this.base = g.registryOffset / 4;
+    const blocksPerView = g.dataViewBytes / g.blockBytes;
+    this.viewShift = Math.log2(blocksPerView);
+    this.viewMask = blocksPerView - 1;
+    this.i32 = mem.i32;
+  }
+
+  /** Word index of field `f` of descriptor `b`. */
+  word(b: number, f: number): number {
+    return this.base + b * DESCRIPTOR_WORDS + f;
+  }
+
+  status(b: number): number {
+    return this.i32[this.base + b * DESCRIPTOR_WORDS];
+  }
+
+  state(b: number): number {
+    return this.i32[this.base + b * DESCRIPTOR_WORDS] & STATE_MASK;
+  }
+
+  isDirty(b: number): boolean {
+    return (this.i32[this.base + b * DESCRIPTOR_WORDS] & 2) !== 0; // DIRTY or WRITING
+  }
+
+  /** The current valid length. */
+  len(b: number): number {
+    const w = this.base + b * DESCRIPTOR_WORDS;
+    return this.i32[w + ((this.i32[w] & SEL_BIT) === 0 ? D.len0 : D.len1)];
+  }
+
+  /** The current checksum. */
+  crc(b: number): number {
+    const w = this.base + b * DESCRIPTOR_WORDS;
+    return this.i32[w + ((this.i32[w] & SEL_BIT) === 0 ? D.crc0 : D.crc1)] >>> 0;
+  }
+
+  file(b: number): number {
+    return this.i32[this.base + b * DESCRIPTOR_WORDS + D.file];
+  }
+
+  fileGen(b: number): number {
+    return this.i32[this.base + b * DESCRIPTOR_WORDS + D.fileGen];
+  }
+
+  block(b: number): number {
+    const w = this.base + b * DESCRIPTOR_WORDS;
+    return (this.i32[w + D.blockLo] >>> 0) + (this.i32[w + D.blockHi] >>> 0) * 2 ** 32;
+  }
+
+  version(b: number): number {
+    return this.i32[this.base + b * DESCRIPTOR_WORDS + D.version];
+  }
+
+  field(b: number, f: number): number {
+    return this.i32[this.base + b * DESCRIPTOR_WORDS + f];
+  }
+
+  /** Identity seed of a buffer's checksum (§4): crc32c of (file, generation, block). */
+  static seed(file: number, gen: number, block: number): number {
+    return crc32cOf(file, gen, block % 2 ** 32, Math.floor(block / 2 ** 32));
+  }
+
+  seedOf(b: number): number {
+    return Registry.seed(this.file(b), this.fileGen(b), this.block(b));
+  }
+
+  /** Data view index and byte offset of buffer b's block. */
+  viewIndex(b: number): number {
+    return b >>> this.viewShift;
+  }
+
+  viewOffset(b: number): number {
+    return (b & this.viewMask) << this.blockShift;
+  }
+
+  viewId(b: number): number {
+    return this.mem.dataIds[b >>> this.viewShift];
+  }
+
+  bytes(b: number): Uint8Array {
+    return this.mem.data[b >>> this.viewShift];
+  }
+
+  /** Checksum of the buffer's first `len` bytes under its identity. */
+  compute(b: number, len: number): number {
+    return this.mem.crc(this.viewId(b), this.viewOffset(b), len, this.seedOf(b)) >>> 0;
+  }
+
+  // ---- changes (each documented in docs/format.md §4) ----
+
+  /** Names the block a FREE buffer is about to hold. Plain stores: the status commit publishes them. */
+  setIdentity(b: number, file: number, gen: number, block: number): void {
+    const w = this.base + b * DESCRIPTOR_WORDS;
+    this.mem.store(w + D.file, file);
+    this.mem.store(w + D.fileGen, gen);
+    this.mem.store(w + D.blockLo, block % 2 ** 32 | 0);
+    this.mem.store(w + D.blockHi, Math.floor(block / 2 ** 32));
+  }
+
+  /**
+   * New length, checksum and state: the pair not selected first, then the
+   * status with the flipped selector in one Atomics.store. A cut before the
+   * store keeps the old pair; after it, the new one.
+   */
+  commit(b: number, state: number, len: number, crc: number): void {
+    const w = this.base + b * DESCRIPTOR_WORDS;
+    const status = this.i32[w];
+    const nextSel = (status & SEL_BIT) ^ SEL_BIT;
+    const pair = nextSel === 0 ? D.len0 : D.len1;
+    this.mem.store(w + pair, len);
+    this.mem.store(w + pair + 1, crc | 0);
+    this.mem.store(w + D.version, (this.i32[w + D.version] + 1) | 0);
+    this.mem.commit(w, state | nextSel);
+  }
+
+  /** A state change that keeps length and checksum. */
+  commitState(b: number, state: number): void {
+    const w = this.base + b * DESCRIPTOR_WORDS;
+    this.mem.commit(w, (this.i32[w] & SEL_BIT) | state);
+  }
+
+  /**
+   * WRITING -> CLEAN (or -> DIRTY on failure) only if nothing changed the
+   * buffer since `expectedStatus` was read: a write in between sets DIRTY and
+   * flips the selector, so the swap fails and the buffer stays dirty.
+   */
+  swapState(b: number, expectedStatus: number, state: number): boolean {
+    const w = this.base + b * DESCRIPTOR_WORDS;
+    return this.mem.cas(w, expectedStatus, (expectedStatus & SEL_BIT) | state) === expectedStatus;
+  }
+
+  /** Plain link store (lists are repaired by recovery). */
+  setLink(b: number, field: number, value: number): void {
+    this.mem.store(this.base + b * DESCRIPTOR_WORDS + field, value);
+  }
+
+  link(b: number, field: number): number {
+    return this.i32[this.base + b * DESCRIPTOR_WORDS + field];
+  }
+}
+
+export { NIL };

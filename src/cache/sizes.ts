@@ -1,0 +1,114 @@
+/**
+ * The size table (docs/format.md §5): each file slot's size, zeroFrom and
+ * flags in two slots selected by one word. Changing any of them writes the
+ * slot not selected, then flips the selector with Atomics.store: for an
+ * append, that store is the commit of the whole write. A JavaScript mirror
+ * keeps the hot path off the region.
+ */
+import { mix6 } from '../region/checksum';
+import { S, SIZE_DIRTY, SIZE_ENTRY_WORDS, SS, ZERO_NONE } from '../region/format';
+import type { Geometry } from '../region/geometry';
+import type { RegionMemory } from '../region/primitives';
+
+export { SIZE_DIRTY, ZERO_NONE };
+
+export interface SizeState {
+  size: number;
+  zeroFrom: number;
+  flags: number;
+}
+
+const HI = 2 ** 32;
+const NONE_WORD = -1; // 0xFFFFFFFF in both words
+
+export class SizeTable {
+  private readonly base: number;
+  /** Mirrors of the selected slot, per file slot. */
+  readonly sizes: Float64Array;
+  readonly zeroFroms: Float64Array;
+  readonly flags: Int32Array;
+
+  constructor(private readonly mem: RegionMemory, g: Geometry) {
+    this.base = g.sizeTableOffset / 4;
+    this.sizes = new Float64Array(g.fileSlots);
+    this.zeroFroms = new Float64Array(g.fileSlots).fill(ZERO_NONE);
+    this.flags = new Int32Array(g.fileSlots);
+  }
+
+  private entry(slot: number): number {
+    return this.base + slot * SIZE_ENTRY_WORDS;
+  }
+
+  static check(words: Int32Array, at: number, slot: number): number {
+    return mix6(words[at + SS.sizeLo], words[at + SS.sizeHi], words[at + SS.zeroLo], words[at + SS.zeroHi], words[at + SS.flags], slot);
+  }
+
+  /** Reads a slot of the region: the selected one, or `which` (recovery). */
+  readSlot(slot: number, which?: 0 | 1): SizeState & { valid: boolean } {
+    const i32 = this.mem.i32;
+    const e = this.entry(slot);
+    const sel = which ?? (i32[e + S.sel] & 1);
+    const at = e + (sel === 0 ? S.slot0 : S.slot1);
+    const zeroLo = i32[at + SS.zeroLo];
+    const zeroHi = i32[at + SS.zeroHi];
+    return {
+      size: (i32[at + SS.sizeLo] >>> 0) + (i32[at + SS.sizeHi] >>> 0) * HI,
+      zeroFrom: zeroLo === NONE_WORD && zeroHi === NONE_WORD ? ZERO_NONE : (zeroLo >>> 0) + (zeroHi >>> 0) * HI,
+      flags: i32[at + SS.flags],
+      valid: i32[at + SS.check] === SizeTable.check(i32, at, slot),
+    };
+  }
+
+  /** Loads the mirror of one file slot from the region. */
+  load(slot: number): SizeState & { valid: boolean } {
+    const s = this.readSlot(slot);
+    this.sizes[slot] = s.size;
+    this.zeroFroms[slot] = s.zeroFrom;
+    this.flags[slot] = s.flags;
+    return s;
+  }
+
+  size(slot: number): number {
+    return this.sizes[slot];
+  }
+
+  zeroFrom(slot: number): number {
+    return this.zeroFroms[slot];
+  }
+
+  version(slot: number): number {
+    return this.mem.i32[this.entry(slot) + S.version];
+  }
+
+  /** Writes the slot not selected, then flips the selector (the commit). */
+  commit(slot: number, size: number, zeroFrom: number, flags: number): void {
+    const mem = this.mem;
+    const e = this.entry(slot);
+    const next = (mem.i32[e + S.sel] & 1) ^ 1;
+    const at = e + (next === 0 ? S.slot0 : S.slot1);
+    const zeroLo = zeroFrom >= ZERO_NONE ? NONE_WORD : zeroFrom % HI | 0;
+    const zeroHi = zeroFrom >= ZERO_NONE ? NONE_WORD : Math.floor(zeroFrom / HI);
+    const sizeLo = size % HI | 0;
+    const sizeHi = Math.floor(size / HI);
+    mem.store(at + SS.sizeLo, sizeLo);
+    mem.store(at + SS.sizeHi, sizeHi);
+    mem.store(at + SS.zeroLo, zeroLo);
+    mem.store(at + SS.zeroHi, zeroHi);
+    mem.store(at + SS.flags, flags);
+    mem.store(at + SS.check, mix6(sizeLo, sizeHi, zeroLo, zeroHi, flags, slot));
+    mem.store(e + S.version, (mem.i32[e + S.version] + 1) | 0);
+    mem.commit(e + S.sel, next);
+    this.sizes[slot] = size;
+    this.zeroFroms[slot] = zeroFrom;
+    this.flags[slot] = flags;
+  }
+
+  /** The file's mtime when it was last known clean (a hint, never a commit). */
+  stamp(slot: number): number {
+    return this.mem.f64[(this.entry(slot) + S.stampMs) / 2];
+  }
+
+  setStamp(slot: number, mtimeMs: number): void {
+    this.mem.storeFloat((this.entry(slot) + S.stampMs) / 2, mtimeMs);
+  }
+}

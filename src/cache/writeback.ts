@@ -1,0 +1,369 @@
+/**
+ * Write-back: dirty buffers to their files, straight from views of the region.
+ *
+ * Rules (docs/format.md §10; each exists because of a race or a crash):
+ *  R1  A buffer becomes CLEAN only by a compare-and-swap of WRITING after its
+ *      bytes were written AND fdatasync succeeded (G10). A write in between
+ *      sets DIRTY, so the swap fails and the buffer stays dirty.
+ *  R2  The disk file is cut to zeroFrom (a truncation it has not seen) before
+ *      any block at or past zeroFrom is written, and only when no asynchronous
+ *      write of the file is in flight (an older write could land after it).
+ *  R3  SIZE_DIRTY is cleared only if the size did not change meanwhile.
+ *  R4  Every buffer's checksum is verified just before it is written (G5); a
+ *      buffer that fails is quarantined, never written.
+ *  R5  At most one asynchronous batch per file is in flight, and in-flight
+ *      buffers are a bounded share of the region, so a synchronous writer can
+ *      always find dirty buffers that are not in flight (G9 back-pressure).
+ * Synchronous write-back (back-pressure, fsyncSync, flushSync) may rewrite a
+ * buffer whose asynchronous write is in flight: both read the same memory,
+ * and the newer bytes are there, so whichever lands last lands them.
+ */
+import * as fs from 'node:fs';
+import { promisify } from 'node:util';
+import { NIL } from '../region/format';
+import type { FileState } from './files';
+import { CLEAN, DIRTY, type Registry, WRITING } from './registry';
+import { SIZE_DIRTY, ZERO_NONE, type SizeTable } from './sizes';
+import type { BufferPool } from './pool';
+import type { List } from './lists';
+
+const writev = promisify(fs.writev);
+const fdatasync = promisify(fs.fdatasync);
+const ftruncate = promisify(fs.ftruncate);
+
+/** Buffers per writev call (IOV_MAX is 1024 on Linux). */
+const IOV_MAX = 512;
+
+export interface WriteBackHost {
+  reg: Registry;
+  sizes: SizeTable;
+  pool: BufferPool;
+  dirtyList: List;
+  /** Quarantines a buffer whose checksum failed (R4); drops it from the cache. */
+  quarantine(b: number, file: FileState, expected: number, actual: number): void;
+  /** Reports a failed write or sync (G10): counted and emitted. */
+  ioError(err: Error, file: FileState, op: string): void;
+  /** Called after a file's write-back; lets the cache detach closed, clean files. */
+  afterWriteBack(file: FileState): void;
+  stats: { writeBackBytes: number; writeBackBatches: number; writeBackErrors: number; fdatasyncs: number };
+  fileOf(b: number): FileState | null;
+}
+
+export interface WriteBackPolicy {
+  /** Write back buffers dirty for longer than this (ms). */
+  maxAgeMs: number;
+  /** Start writing back when this share of buffers is dirty. */
+  dirtyRatio: number;
+  /** How often the background pass runs (ms). */
+  intervalMs: number;
+}
+
+interface Planned {
+  b: number;
+  block: number;
+  len: number; // bytes to write (clamped to the size)
+  status: number; // status after the WRITING commit, for R1
+}
+
+export class WriteBack {
+  private timer: NodeJS.Timeout | null = null;
+  private kicked = false;
+  private readonly running = new Set<Promise<void>>();
+  inFlightBuffers = 0;
+  readonly inFlightMax: number;
+  private stopped = false;
+  /** After a failure, the background pass waits this long (ms) before retrying. */
+  private backoffUntil = 0;
+
+  constructor(private readonly host: WriteBackHost, private readonly policy: WriteBackPolicy) {
+    this.inFlightMax = Math.max(1, Math.min(4096, Math.floor(host.reg.count / 4)));
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => this.pass(false), this.policy.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Asks for a background pass soon (a write crossed the dirty ratio). */
+  kick(): void {
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.pass(false);
+    });
+  }
+
+  /** Resolves when every batch in flight now has finished. */
+  async drain(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  /**
+   * One background pass: the oldest dirty buffers first, those past the age
+   * limit, plus as many as it takes to get under the dirty ratio.
+   */
+  pass(all: boolean): void {
+    if (this.stopped && !all) return;
+    if (!all && Date.now() < this.backoffUntil) return;
+    const { reg, pool, dirtyList } = this.host;
+    const now = Date.now();
+    const target = all ? 0 : Math.floor(reg.count * this.policy.dirtyRatio * 0.5);
+    let excess = pool.dirtyCount - target;
+    const groups = new Map<FileState, number[]>();
+    let budget = this.inFlightMax - this.inFlightBuffers;
+    let b = dirtyList.head();
+    for (let steps = 0; b !== NIL && steps < reg.count && budget > 0; steps++) {
+      const next = dirtyList.next(b);
+      const old = now - pool.dirtySince[b] >= this.policy.maxAgeMs;
+      if (!all && !old && excess <= 0) break;
+      const file = this.host.fileOf(b);
+      if (file && file.inFlight === 0 && reg.state(b) === DIRTY && pool.busy[b] === 0 && file.attached) {
+        let list = groups.get(file);
+        if (!list) groups.set(file, (list = []));
+        list.push(b);
+        budget--;
+        excess--;
+      }
+      b = next;
+    }
+    for (const [file, buffers] of groups) {
+      const p = this.writeFileAsync(file, buffers).finally(() => this.running.delete(p));
+      this.running.add(p);
+    }
+  }
+
+  /** Writes every dirty buffer of `file` and syncs it (fsync/fdatasync in 'disk' mode, flush). */
+  async flushFile(file: FileState): Promise<void> {
+    if (file.attached && !file.writable) {
+      await this.sync(file);
+      return;
+    }
+    for (let round = 0; round < 1000; round++) {
+      while (file.inFlight > 0) await this.drain();
+      const buffers = [...file.buffers].filter((b) => this.host.reg.state(b) === DIRTY);
+      if (buffers.length === 0 && !this.needsResize(file)) {
+        if (round === 0 && file.attached) await this.sync(file); // nothing dirty: still sync, as fsync does
+        return;
+      }
+      await this.writeFileAsync(file, buffers, true);
+    }
+  }
+
+  private needsResize(file: FileState): boolean {
+    const { sizes } = this.host;
+    return (sizes.flags[file.slot] & SIZE_DIRTY) !== 0 || sizes.zeroFrom(file.slot) < ZERO_NONE || file.resizeAfterFlight;
+  }
+
+  private async sync(file: FileState): Promise<void> {
+    await fdatasync(file.fd);
+    this.host.stats.fdatasyncs++;
+  }
+
+  /** Marks buffers WRITING, verifying each (R4); returns the plan. */
+  private plan(file: FileState, buffers: number[]): Planned[] {
+    const { reg, sizes } = this.host;
+    const size = sizes.size(file.slot);
+    const zeroFrom = sizes.zeroFrom(file.slot);
+    const bs = reg.blockBytes;
+    const out: Planned[] = [];
+    for (const b of buffers) {
+      const block = reg.block(b);
+      const start = block * bs;
+      if (start >= zeroFrom) continue; // R2: waits for the cut
+      const len = Math.min(reg.len(b), size - start);
+      if (len <= 0) continue;
+      const expected = reg.crc(b);
+      const actual = reg.compute(b, reg.len(b));
+      if (actual !== expected) {
+        this.host.quarantine(b, file, expected, actual);
+        continue;
+      }
+      if (reg.state(b) === DIRTY) reg.commitState(b, WRITING);
+      out.push({ b, block, len, status: reg.status(b) });
+    }
+    out.sort((x, y) => x.block - y.block);
+    return out;
+  }
+
+  /** Runs of consecutive blocks, each one writev. */
+  private runs(plan: Planned[]): Planned[][] {
+    const runs: Planned[][] = [];
+    for (const p of plan) {
+      const last = runs[runs.length - 1];
+      const prev = last?.[last.length - 1];
+      if (prev && prev.block + 1 === p.block && prev.len === this.host.reg.blockBytes && last.length < IOV_MAX) last.push(p);
+      else runs.push([p]);
+    }
+    return runs;
+  }
+
+  private view(p: Planned): Uint8Array {
+    const reg = this.host.reg;
+    const off = reg.viewOffset(p.b);
+    return reg.bytes(p.b).subarray(off, off + p.len);
+  }
+
+  /** R1: WRITING -> CLEAN where nothing changed; a failure puts WRITING back to DIRTY. */
+  private finish(file: FileState, plan: Planned[], ok: boolean): void {
+    const { reg, pool } = this.host;
+    for (const p of plan) {
+      if (ok && reg.swapState(p.b, p.status, CLEAN)) {
+        pool.markClean(p.b, file);
+      } else if (reg.state(p.b) === WRITING && pool.owner[p.b] === file) {
+        reg.commitState(p.b, DIRTY);
+      }
+    }
+  }
+
+  private async writeFileAsync(file: FileState, buffers: number[], force = false): Promise<void> {
+    const { sizes, pool, stats } = this.host;
+    if (!file.attached) return;
+    file.inFlight++;
+    const plan = this.plan(file, buffers);
+    for (const p of plan) pool.busy[p.b] = 1;
+    this.inFlightBuffers += plan.length;
+    const sizeVersion = sizes.version(file.slot);
+    let ok = false;
+    try {
+      if (file.inFlight === 1) await this.cutToZeroFrom(file); // R2
+      for (const run of this.runs(plan)) {
+        const views = run.map((p) => this.view(p));
+        const bytes = views.reduce((n, v) => n + v.length, 0);
+        const written = await writev(file.fd, views, run[0].block * this.host.reg.blockBytes);
+        if (written.bytesWritten !== bytes) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        stats.writeBackBytes += bytes;
+      }
+      if (file.inFlight === 1 && sizes.zeroFrom(file.slot) >= ZERO_NONE) {
+        if ((sizes.flags[file.slot] & SIZE_DIRTY) !== 0 || file.resizeAfterFlight || force) {
+          await ftruncate(file.fd, sizes.size(file.slot));
+          file.resizeAfterFlight = false;
+        }
+      }
+      await this.sync(file);
+      ok = true;
+      stats.writeBackBatches++;
+      this.clearSizeDirty(file, sizeVersion);
+      this.backoffUntil = 0;
+    } catch (err) {
+      stats.writeBackErrors++;
+      this.backoffUntil = Date.now() + 1000;
+      this.host.ioError(err as Error, file, 'write-back');
+      if (force) throw err;
+    } finally {
+      this.finish(file, plan, ok);
+      for (const p of plan) pool.releaseBusy(p.b, file);
+      this.inFlightBuffers -= plan.length;
+      file.inFlight--;
+      this.host.afterWriteBack(file);
+    }
+  }
+
+  private async cutToZeroFrom(file: FileState): Promise<void> {
+    const { sizes } = this.host;
+    const z = sizes.zeroFrom(file.slot);
+    if (z >= ZERO_NONE) return;
+    await ftruncate(file.fd, z);
+    // Later changes may have moved zeroFrom again; only clear the one applied.
+    if (sizes.zeroFrom(file.slot) === z) {
+      sizes.commit(file.slot, sizes.size(file.slot), ZERO_NONE, sizes.flags[file.slot] | SIZE_DIRTY);
+    }
+  }
+
+  private clearSizeDirty(file: FileState, version: number): void {
+    const { sizes } = this.host;
+    const slot = file.slot;
+    if ((sizes.flags[slot] & SIZE_DIRTY) !== 0 && sizes.version(slot) === version && sizes.zeroFrom(slot) >= ZERO_NONE) {
+      sizes.commit(slot, sizes.size(slot), ZERO_NONE, sizes.flags[slot] & ~SIZE_DIRTY);
+    }
+  }
+
+  // ---- synchronous write-back ----
+
+  /**
+   * Writes `buffers` of `file` and fdatasyncs, blocking. With `complete`, also
+   * sets the disk length (fsync and flush need the file exactly as the cache
+   * sees it); throws the I/O error after leaving the data dirty (G10).
+   */
+  writeFileSync(file: FileState, buffers: number[], complete: boolean): void {
+    const { reg, sizes, stats } = this.host;
+    if (!file.attached) return;
+    if (!file.writable) {
+      // Opened read-only: nothing of it can be dirty; fsync still syncs, as the kernel's does.
+      fs.fdatasyncSync(file.fd);
+      stats.fdatasyncs++;
+      return;
+    }
+    const sizeVersion = sizes.version(file.slot);
+    let plan: Planned[] = [];
+    let ok = false;
+    try {
+      if (sizes.zeroFrom(file.slot) < ZERO_NONE && (file.inFlight === 0 || complete)) {
+        const z = sizes.zeroFrom(file.slot);
+        fs.ftruncateSync(file.fd, z);
+        if (file.inFlight > 0) file.resizeAfterFlight = true; // an older write may still land past z
+        sizes.commit(file.slot, sizes.size(file.slot), ZERO_NONE, sizes.flags[file.slot] | SIZE_DIRTY);
+      }
+      plan = this.plan(file, buffers);
+      for (const run of this.runs(plan)) {
+        const views = run.map((p) => this.view(p));
+        const bytes = views.reduce((n, v) => n + v.length, 0);
+        const written = fs.writevSync(file.fd, views, run[0].block * reg.blockBytes);
+        if (written !== bytes) throw Object.assign(new Error('short write'), { code: 'EIO' });
+        stats.writeBackBytes += bytes;
+      }
+      if (sizes.zeroFrom(file.slot) >= ZERO_NONE && (complete || (file.inFlight === 0 && (sizes.flags[file.slot] & SIZE_DIRTY) !== 0))) {
+        fs.ftruncateSync(file.fd, sizes.size(file.slot));
+      }
+      fs.fdatasyncSync(file.fd);
+      stats.fdatasyncs++;
+      stats.writeBackBatches++;
+      ok = true;
+      if (file.inFlight === 0) this.clearSizeDirty(file, sizeVersion);
+    } catch (err) {
+      stats.writeBackErrors++;
+      this.host.ioError(err as Error, file, 'write-back');
+      throw err;
+    } finally {
+      // Buffers whose asynchronous write is still in flight stay WRITING: that
+      // batch swaps them, and their bytes are on disk now either way.
+      this.finish(file, plan.filter((p) => this.host.pool.busy[p.b] === 0), ok);
+    }
+    this.host.afterWriteBack(file);
+  }
+
+  /**
+   * Back-pressure: writes back the oldest dirty buffers, about `want` of them,
+   * synchronously, so that allocation can evict them. Returns how many became clean.
+   */
+  relieveSync(want: number): number {
+    const { reg, pool, dirtyList } = this.host;
+    const groups = new Map<FileState, number[]>();
+    let picked = 0;
+    let b = dirtyList.head();
+    for (let steps = 0; b !== NIL && steps < reg.count && picked < want; steps++) {
+      const file = this.host.fileOf(b);
+      if (file && file.attached && reg.state(b) === DIRTY && pool.busy[b] === 0 && pool.pins[b] === 0) {
+        let list = groups.get(file);
+        if (!list) groups.set(file, (list = []));
+        list.push(b);
+        picked++;
+      }
+      b = dirtyList.next(b);
+    }
+    const before = pool.dirtyCount;
+    for (const [file, buffers] of groups) this.writeFileSync(file, buffers, false);
+    return before - pool.dirtyCount;
+  }
+}
