@@ -64,6 +64,29 @@ napi_value LockTry(napi_env env, napi_callback_info info) {
   return number(env, 0);
 }
 
+// lockOwner(fd) -> 0 when nobody holds the exclusion lock, else the holder's
+// pid (-1 when unknown). Takes nothing: inspection must not disturb an owner.
+napi_value LockOwner(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  int64_t fd;
+  if (!a.int64(0, &fd, "fd")) return nullptr;
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = kLockBase;
+  fl.l_len = 1;
+  if (fcntl(static_cast<int>(fd), F_OFD_GETLK, &fl) != 0) return throw_errno(env, errno, "fcntl(F_OFD_GETLK)");
+  if (fl.l_type == F_UNLCK) return number(env, 0);
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = kLockBase + 1;
+  fl.l_len = 1;
+  if (fcntl(static_cast<int>(fd), F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK && fl.l_pid > 0) return number(env, fl.l_pid);
+  return number(env, -1);
+}
+
 napi_value Unlock(napi_env env, napi_callback_info info) {
   Args<1> a(env, info);
   int64_t fd;
@@ -245,6 +268,7 @@ napi_value Allocate(napi_env env, napi_callback_info info) {
 napi_status files_register(napi_env env, napi_value exports) {
   return define_functions(env, exports,
                           {{"lockTry", LockTry},
+                           {"lockOwner", LockOwner},
                            {"unlock", Unlock},
                            {"openBeneath", OpenBeneath},
                            {"unlinkBeneath", UnlinkBeneath},

@@ -24,6 +24,7 @@ export interface NativeAddon {
   unmap(handle: object): boolean;
   msync(handle: object, offset: number, length: number): void;
   lockTry(fd: number, shared?: boolean): number;
+  lockOwner(fd: number): number;
   unlock(fd: number): void;
   openBeneath(rootFd: number, path: string, flags: number, mode: number): number;
   unlinkBeneath(rootFd: number, path: string, directory: boolean): void;

@@ -14,6 +14,11 @@
  *  R5  At most one asynchronous batch per file is in flight, and in-flight
  *      buffers are a bounded share of the region, so a synchronous writer can
  *      always find dirty buffers that are not in flight (G9 back-pressure).
+ *  R6  The disk file's length is only ever changed synchronously (ftruncateSync
+ *      on this thread), after the batch's own writes returned. An asynchronous
+ *      ftruncate would carry the size of the moment it was issued and could
+ *      land after a synchronous write-back (fsync, back-pressure) wrote and
+ *      cleaned blocks past that size, cutting them off the disk.
  * Synchronous write-back (back-pressure, fsyncSync, flushSync) may rewrite a
  * buffer whose asynchronous write is in flight: both read the same memory,
  * and the newer bytes are there, so whichever lands last lands them.
@@ -29,7 +34,6 @@ import type { List } from './lists';
 
 const writev = promisify(fs.writev);
 const fdatasync = promisify(fs.fdatasync);
-const ftruncate = promisify(fs.ftruncate);
 
 /** Buffers per writev call (IOV_MAX is 1024 on Linux). */
 const IOV_MAX = 512;
@@ -237,7 +241,7 @@ export class WriteBack {
     const sizeVersion = sizes.version(file.slot);
     let ok = false;
     try {
-      if (file.inFlight === 1) await this.cutToZeroFrom(file); // R2
+      if (file.inFlight === 1) this.cutToZeroFrom(file); // R2, R6
       for (const run of this.runs(plan)) {
         const views = run.map((p) => this.view(p));
         const bytes = views.reduce((n, v) => n + v.length, 0);
@@ -247,7 +251,7 @@ export class WriteBack {
       }
       if (file.inFlight === 1 && sizes.zeroFrom(file.slot) >= ZERO_NONE) {
         if ((sizes.flags[file.slot] & SIZE_DIRTY) !== 0 || file.resizeAfterFlight || force) {
-          await ftruncate(file.fd, sizes.size(file.slot));
+          fs.ftruncateSync(file.fd, sizes.size(file.slot)); // R6: the size of now, nothing in flight
           file.resizeAfterFlight = false;
         }
       }
@@ -270,15 +274,12 @@ export class WriteBack {
     }
   }
 
-  private async cutToZeroFrom(file: FileState): Promise<void> {
+  private cutToZeroFrom(file: FileState): void {
     const { sizes } = this.host;
     const z = sizes.zeroFrom(file.slot);
     if (z >= ZERO_NONE) return;
-    await ftruncate(file.fd, z);
-    // Later changes may have moved zeroFrom again; only clear the one applied.
-    if (sizes.zeroFrom(file.slot) === z) {
-      sizes.commit(file.slot, sizes.size(file.slot), ZERO_NONE, sizes.flags[file.slot] | SIZE_DIRTY);
-    }
+    fs.ftruncateSync(file.fd, z);
+    sizes.commit(file.slot, sizes.size(file.slot), ZERO_NONE, sizes.flags[file.slot] | SIZE_DIRTY);
   }
 
   private clearSizeDirty(file: FileState, version: number): void {

@@ -20,7 +20,10 @@ export interface RecoveryReport {
   /** What the header slot not chosen held ('valid' is the normal case). */
   headerOtherSlot: string;
   fileTable: { selectedCopy: number; entriesFromOtherCopy: number; entriesLost: number };
+  /** File slots whose entry was damaged in both copies. */
   lostEntries: number[];
+  /** File slots whose entry was taken from the other copy. */
+  fallbackEntries: number[];
   undo: { rolledBack: boolean; records: number; damaged: boolean; restoreFailures: number };
   intent: { operation: 'rename' | 'unlink' | null; diskStepRedone: boolean; damaged: boolean };
   lists: { lru: ListRepair; dirty: ListRepair };
@@ -49,7 +52,7 @@ const noRepair = (): ListRepair => ({ walked: 0, cycleBroken: false, outOfRange:
 export function emptyReport(): RecoveryReport {
   return {
     ran: false, headerOtherSlot: 'valid',
-    fileTable: { selectedCopy: 0, entriesFromOtherCopy: 0, entriesLost: 0 }, lostEntries: [],
+    fileTable: { selectedCopy: 0, entriesFromOtherCopy: 0, entriesLost: 0 }, lostEntries: [], fallbackEntries: [],
     undo: { rolledBack: false, records: 0, damaged: false, restoreFailures: 0 },
     intent: { operation: null, diskStepRedone: false, damaged: false },
     lists: { lru: noRepair(), dirty: noRepair() }, linksRepaired: 0,

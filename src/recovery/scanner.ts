@@ -141,8 +141,9 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
     const dirty = state === DIRTY || state === WRITING;
     if (dirty) report.dirtyBuffersFound++;
     if (entry.state !== FILE_ACTIVE || reg.fileGen(b) !== entry.generation) {
-      if (dirty && report.lostEntries.includes(slot)) {
-        save(b, `<lost file slot ${slot}>`, 'its file-table entry is damaged', reg.crc(b), reg.compute(b, Math.min(bs, reg.len(b))));
+      if (dirty && (report.lostEntries.includes(slot) || report.fallbackEntries.includes(slot))) {
+        const name = entry.state === FILE_ACTIVE ? entry.path : `<lost file slot ${slot}>`;
+        save(b, name, 'its file-table entry is damaged', reg.crc(b), reg.compute(b, Math.min(bs, reg.len(b))));
       } else {
         drop(b);
         if (dirty) report.droppedWithFile++;
@@ -242,6 +243,8 @@ function readFileTable(table: FileTable, report: RecoveryReport): FileEntry[] {
       if (alt.valid) {
         v = alt;
         report.fileTable.entriesFromOtherCopy++;
+        // The other copy may lag by one update: buffers that do not match it are quarantined, not dropped.
+        report.fallbackEntries.push(s);
         report.problems.push(`file table entry ${s} failed its checksum; took copy ${other}`);
       } else {
         report.fileTable.entriesLost++;

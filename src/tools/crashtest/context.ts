@@ -1,0 +1,164 @@
+/**
+ * The workload side of the harness: `ctx` handed to a workload function. Its
+ * helpers run an operation through cache.fs between an intent and an ack, so
+ * the harness always knows which operation was in flight when the kill came.
+ */
+import * as fs from 'node:fs';
+import type { Cache } from '../../cache/cache';
+import { FileHandle } from '../../fs/promises';
+import type { CacheFs } from '../../fs/sync';
+import { encode, hashOf, payload, type OpRecord } from './protocol';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** A blocking write of a whole line to the harness pipe (retries while the pipe is full). */
+export function sendLine(fd: number, line: string): void {
+  const bytes = Buffer.from(line);
+  let done = 0;
+  while (done < bytes.length) {
+    try {
+      done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      Atomics.wait(sleeper, 0, 0, 1);
+    }
+  }
+}
+
+type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
+
+export class WorkloadContext {
+  private seq: number;
+  private readonly fds = new Map<string, number>();
+
+  constructor(
+    /** The cache the workload runs on (recovered already, if it had crashed). */
+    readonly cache: Cache,
+    /** Seed of this run; `random` is derived from it. */
+    readonly seed: number,
+    /** A deterministic random number in [0, 1). */
+    readonly random: () => number,
+    private readonly pipe: number,
+    firstSeq: number,
+  ) {
+    this.seq = firstSeq;
+  }
+
+  get fs(): CacheFs {
+    return this.cache.fs;
+  }
+
+  /** Deterministic bytes for the next write (the harness rebuilds them from the seed). */
+  payload(length: number): Buffer {
+    return payload(this.seed, this.seq, length);
+  }
+
+  /**
+   * Runs `fn` as one recorded operation: the intent first, the ack after it
+   * returns. Low-level: the helpers below are what most workloads need.
+   */
+  record<T>(op: WithoutSeq<OpRecord>, fn: () => T): T {
+    const seq = this.seq++;
+    sendLine(this.pipe, encode('I', { ...op, seq }));
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      sendLine(this.pipe, encode('X', { seq, code: (err as NodeJS.ErrnoException).code ?? null }));
+      throw err;
+    }
+    sendLine(this.pipe, encode('A', seq));
+    return result;
+  }
+
+  async recordAsync<T>(op: WithoutSeq<OpRecord>, fn: () => Promise<T>): Promise<T> {
+    const seq = this.seq++;
+    sendLine(this.pipe, encode('I', { ...op, seq }));
+    let result: T;
+    try {
+      result = await fn();
+    } catch (err) {
+      sendLine(this.pipe, encode('X', { seq, code: (err as NodeJS.ErrnoException).code ?? null }));
+      throw err;
+    }
+    sendLine(this.pipe, encode('A', seq));
+    return result;
+  }
+
+  /** A descriptor for `file` (opened 'r+', created when missing). */
+  fd(file: string): number {
+    let fd = this.fds.get(file);
+    if (fd === undefined) {
+      try {
+        fd = this.fs.openSync(file, 'r+');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        fd = this.record({ op: 'create', file }, () => this.fs.openSync(file, 'w+'));
+      }
+      this.fds.set(file, fd);
+    }
+    return fd;
+  }
+
+  private forget(file: string): void {
+    for (const [path, fd] of this.fds) {
+      if (path === file || path.startsWith(file + '/')) {
+        this.fs.closeSync(fd);
+        this.fds.delete(path);
+      }
+    }
+  }
+
+  /** Writes deterministic bytes (or `data`) at `offset`. */
+  write(file: string, offset: number, length: number, data?: Buffer): void {
+    const fd = this.fd(file);
+    const bytes = data ?? this.payload(length);
+    this.record(
+      { op: 'write', file, offset, length: bytes.length, hash: hashOf(bytes), ...(data ? { data: data.toString('base64') } : {}) },
+      () => this.fs.writeSync(fd, bytes, 0, bytes.length, offset),
+    );
+  }
+
+  /** Appends at the file's end (the offset is the size the harness knows). */
+  append(file: string, length: number): void {
+    const fd = this.fd(file);
+    const offset = this.fs.fstatSync(fd).size;
+    this.write(file, offset, length);
+  }
+
+  /** The same write through the promise path (FileHandle.write). */
+  async writeAsync(file: string, offset: number, length: number): Promise<void> {
+    const handle = new FileHandle(this.cache, this.fd(file));
+    const bytes = this.payload(length);
+    await this.recordAsync({ op: 'write', file, offset, length, hash: hashOf(bytes) }, () => handle.write(bytes, 0, length, offset));
+  }
+
+  truncate(file: string, length: number): void {
+    const fd = this.fd(file);
+    this.record({ op: 'truncate', file, length }, () => this.fs.ftruncateSync(fd, length));
+  }
+
+  rename(from: string, to: string): void {
+    this.forget(from);
+    this.forget(to);
+    this.record({ op: 'rename', from, to }, () => this.fs.renameSync(from, to));
+  }
+
+  unlink(file: string): void {
+    this.forget(file);
+    this.record({ op: 'unlink', file }, () => this.fs.unlinkSync(file));
+  }
+
+  fsync(file: string): void {
+    const fd = this.fd(file);
+    this.record({ op: 'fsync', file }, () => this.fs.fsyncSync(fd));
+  }
+
+  /** Lets other work (write-back, timers) run. */
+  yield(): Promise<void> {
+    return new Promise((res) => setImmediate(res));
+  }
+}
+
+/** A workload: runs until the harness kills it. */
+export type Workload = (ctx: WorkloadContext) => Promise<void> | void;

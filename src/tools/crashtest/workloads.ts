@@ -1,0 +1,96 @@
+/**
+ * The built-in workloads. Each runs until killed, through the context's
+ * recorded operations, so the harness knows every acknowledged write.
+ */
+import type { Workload, WorkloadContext } from './context';
+
+const int = (ctx: WorkloadContext, n: number) => Math.floor(ctx.random() * n);
+
+/** Many small appends to a few logs, an fsync now and then. */
+export const appendLog: Workload = async (ctx) => {
+  const logs = ['log-0', 'log-1', 'log-2'];
+  for (let i = 0; ; i++) {
+    const file = logs[int(ctx, logs.length)];
+    const k = ctx.random();
+    ctx.append(file, k < 0.8 ? 8 + int(ctx, 120) : 200 + int(ctx, 5000));
+    if (i % 97 === 96) ctx.fsync(file);
+    if (i % 32 === 0) await ctx.yield();
+  }
+};
+
+/** Random overwrites of a fixed set of files, sizes crossing block boundaries, sync and async. */
+export const randomOverwrite: Workload = async (ctx) => {
+  const files = ['table-0', 'table-1', 'table-2', 'table-3'];
+  const size = 96 * 1024;
+  const bs = ctx.cache.stats().blockSize;
+  for (const f of files) {
+    if (ctx.fs.fstatSync(ctx.fd(f)).size < size) ctx.write(f, 0, size);
+  }
+  for (let i = 0; ; i++) {
+    const file = files[int(ctx, files.length)];
+    const k = ctx.random();
+    const length = k < 0.4 ? 1 + int(ctx, 200) : k < 0.8 ? bs - 50 + int(ctx, 100) : 1 + int(ctx, 3 * bs);
+    const offset = int(ctx, size - length);
+    if (i % 5 === 0) await ctx.writeAsync(file, offset, length);
+    else ctx.write(file, offset, length);
+    if (i % 16 === 0) await ctx.yield();
+  }
+};
+
+/**
+ * Create, write, append, truncate, rename, unlink and fsync over several
+ * files in two directories, in a cache small enough that eviction and
+ * back-pressure happen during the run.
+ */
+export const mixed: Workload = async (ctx) => {
+  const names = ['m/a', 'm/b', 'm/c', 'n/d', 'n/e', 'f'];
+  const bs = ctx.cache.stats().blockSize;
+  for (let i = 0; ; i++) {
+    const file = names[int(ctx, names.length)];
+    const k = ctx.random();
+    try {
+      await mixedStep(ctx, file, names, k, bs);
+    } catch (err) {
+      // A refused operation (ENOENT after an unlink, …) is recorded as failed and changes nothing.
+      if (!/^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code))) throw err;
+    }
+    if (i % 8 === 0) await ctx.yield();
+  }
+};
+
+async function mixedStep(ctx: WorkloadContext, file: string, names: string[], k: number, bs: number): Promise<void> {
+  {
+    if (k < 0.45) {
+      ctx.write(file, int(ctx, 12 * bs), 1 + int(ctx, 2 * bs));
+    } else if (k < 0.65) {
+      ctx.append(file, 1 + int(ctx, bs));
+    } else if (k < 0.72) {
+      ctx.truncate(file, int(ctx, 10 * bs));
+    } else if (k < 0.78) {
+      ctx.rename(file, names[int(ctx, names.length)]);
+    } else if (k < 0.82) {
+      ctx.unlink(file);
+    } else if (k < 0.86) {
+      ctx.fsync(file);
+    } else {
+      await ctx.writeAsync(file, int(ctx, 8 * bs), 1 + int(ctx, 3 * bs));
+    }
+  }
+}
+
+export interface BuiltinWorkload {
+  run: Workload;
+  regionSize: string;
+  /** Directories the workload expects under the root. */
+  directories: string[];
+  description: string;
+}
+
+export const builtins: Record<string, BuiltinWorkload> = {
+  append: { run: appendLog, regionSize: '4MiB', directories: [], description: 'append-only logs: many small appends, fsync now and then' },
+  overwrite: { run: randomOverwrite, regionSize: '4MiB', directories: [], description: 'random overwrites of fixed files, crossing block boundaries' },
+  mixed: {
+    run: mixed, regionSize: '512KiB', directories: ['m', 'n'],
+    description: 'create/write/truncate/rename/unlink/fsync with eviction and back-pressure',
+  },
+};
