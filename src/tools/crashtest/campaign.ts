@@ -79,6 +79,7 @@ export interface CampaignResult {
   lost: number;
   torn: number;
   orderViolations: number;
+  corruptionsWritten: number;
   recoveryFailures: number;
   workloadFailures: number;
   corruptionsInjected: number;
@@ -194,7 +195,7 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
   const r: CampaignResult = {
     workload: o.workload, seed: o.seed, kills: 0, killsByTimer: 0, killsAtStore: 0, recoveries: 0, recoveriesByWorkload: 0,
     recoveriesByCli: 0, killsDuringRecovery: 0, acknowledgedWrites: 0, acknowledgedOps: 0, inFlightApplied: 0, inFlightAbsent: 0,
-    bytesVerified: 0, lost: 0, torn: 0, orderViolations: 0, recoveryFailures: 0, workloadFailures: 0, corruptionsInjected: 0,
+    bytesVerified: 0, lost: 0, torn: 0, orderViolations: 0, corruptionsWritten: 0, recoveryFailures: 0, workloadFailures: 0, corruptionsInjected: 0,
     corruptionsDetected: 0, durationMs: 0, failures: [],
     replay: `riocache crashtest --workload ${o.workload} --seed ${o.seed} --kills ${o.kills} --kill-during-recovery ${o.killDuringRecovery} ` +
       `--corrupt ${o.corrupt} --region-size ${o.regionSize} --block-size ${o.blockSize} --keep`,
@@ -243,7 +244,10 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
       r.lost += v.lost;
       if (v.torn) r.torn++;
       r.orderViolations += v.orderViolations;
-      fail(kill, v.torn ? 'G2: the in-flight operation is torn' : 'G1: acknowledged data is missing', v.details);
+      if (v.corruptionWritten) r.corruptionsWritten++;
+      const what = v.corruptionWritten ? 'G5: a damaged buffer reached its file'
+        : v.torn ? 'G2: the in-flight operation is torn' : 'G1: acknowledged data is missing';
+      fail(kill, what, v.details);
       return false;
     }
     if (pending) {

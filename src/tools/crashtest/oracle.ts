@@ -139,6 +139,8 @@ export interface Excused {
 
 export interface Verdict {
   ok: boolean;
+  /** A byte of a damaged (quarantined) block reached its file: G5 broken. */
+  corruptionWritten: boolean;
   /** The in-flight operation is visible (true), absent (false), or there was none (null). */
   applied: boolean | null;
   lost: number;
@@ -161,6 +163,17 @@ export function readTree(root: string): Map<string, Buffer> {
   };
   walk('');
   return out;
+}
+
+/**
+ * Some bytes of the in-flight operation are present: is any of it absent
+ * (a byte where the old value shows although the new one differs)?
+ */
+function inflightHitsAbsent(got: Buffer, a: { bytes: Buffer } | undefined, b: { bytes: Buffer } | undefined): boolean {
+  if (!a || !b) return false;
+  const n = Math.min(got.length, a.bytes.length, b.bytes.length);
+  for (let i = 0; i < n; i++) if (a.bytes[i] !== b.bytes[i] && got[i] === b.bytes[i]) return true;
+  return a.bytes.length !== b.bytes.length && got.length !== a.bytes.length;
 }
 
 function withExcuses(model: Model, excused: Excused[]): Model {
@@ -187,18 +200,21 @@ export function verify(root: string, model: Model, pending: OpRecord | null, exc
   const before = withExcuses(model, excused);
   let bytesVerified = 0;
   for (const f of before.files.values()) bytesVerified += f.bytes.length;
-  if (same(before, actual)) return { ok: true, applied: pending ? false : null, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
+  if (same(before, actual)) return { ok: true, corruptionWritten: false, applied: pending ? false : null, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
   let after: Model | null = null;
   if (pending) {
     after = model.clone();
     after.apply(pending);
     after = withExcuses(after, excused);
-    if (same(after, actual)) return { ok: true, applied: true, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
+    if (same(after, actual)) return { ok: true, corruptionWritten: false, applied: true, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
   }
   // Neither: find out what is missing and whether the in-flight write is torn.
   const details: string[] = [];
   const lostSeqs = new Set<number>();
   let torn = false;
+  let unattributed = false;
+  let corruptionWritten = false;
+  const excusedAt = (path: string, i: number) => excused.some((x) => x.file === path && i >= x.start && i < x.end);
   const files = new Set([...before.files.keys(), ...actual.keys(), ...(after?.files.keys() ?? [])]);
   for (const path of files) {
     const b = before.files.get(path);
@@ -234,18 +250,31 @@ export function verify(root: string, model: Model, pending: OpRecord | null, exc
         }
         continue;
       }
+      if (excusedAt(path, i)) {
+        corruptionWritten = true;
+        if (details.length < 20) details.push(`${path} @${i}: ${g}, expected ${eb}: a byte of a damaged buffer reached the file`);
+        continue;
+      }
+      if (a && ea !== eb) {
+        // A byte the in-flight operation changes, showing neither the old nor the new value: torn.
+        inflightMisses++;
+        if (details.length < 20) details.push(`${path} @${i}: ${g}, expected ${eb} (before) or ${ea} (after the in-flight operation)`);
+        continue;
+      }
       const writer = b && i < b.writers.length ? b.writers[i] : -1;
       if (writer >= 0) lostSeqs.add(writer);
-      if (details.length < 20) details.push(`${path} @${i}: ${g}, expected ${eb}${ea !== eb ? ` or ${ea}` : ''} (last written by #${writer})`);
+      else unattributed = true;
+      if (details.length < 20) details.push(`${path} @${i}: ${g}, expected ${eb} (last written by #${writer})`);
     }
-    if (inflightHits > 0 && inflightMisses > 0) {
+    if (inflightMisses > 0 || (inflightHits > 0 && inflightHitsAbsent(got, a, b))) {
       torn = true;
       details.push(`${path}: the in-flight operation is torn (${inflightHits} of its bytes present, ${inflightMisses} absent)`);
     }
   }
-  const lost = lostSeqs.size;
+  // A wrong byte no acknowledged write explains (a hole, a resized file) still counts as one loss.
+  const lost = lostSeqs.size + (unattributed && lostSeqs.size === 0 ? 1 : 0);
   let newestSurviving = -1;
   for (const f of before.files.values()) for (const s of f.writers) if (s >= 0 && !lostSeqs.has(s)) newestSurviving = Math.max(newestSurviving, s);
   const orderViolations = [...lostSeqs].filter((s) => s < newestSurviving).length;
-  return { ok: false, applied: null, lost, torn, orderViolations, bytesVerified, details };
+  return { ok: false, corruptionWritten, applied: null, lost, torn, orderViolations, bytesVerified, details };
 }
