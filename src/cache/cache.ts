@@ -624,7 +624,7 @@ export class Cache extends EventEmitter {
 
   private async satisfy(need: Need): Promise<void> {
     if (need.kind === 'fill') await this.engine.fillAsync(need.file, need.block);
-    else await this.engine.makeSpace();
+    else await this.engine.makeSpace(need.blocks);
   }
 
   /**

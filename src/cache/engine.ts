@@ -29,7 +29,7 @@ import { WriteBack, type WriteBackPolicy } from './writeback';
 
 const read = promisify(fs.read);
 
-export type Need = { kind: 'fill'; file: FileState; block: number } | { kind: 'space' };
+export type Need = { kind: 'fill'; file: FileState; block: number } | { kind: 'space'; blocks: number };
 
 export interface EngineStats {
   hits: number;
@@ -143,16 +143,23 @@ export class Engine {
     return b;
   }
 
-  /** Waits for room (the asynchronous side of G9): writes back the oldest dirty buffers. */
-  async makeSpace(): Promise<void> {
+  /**
+   * Waits for room (the asynchronous side of G9): writes back the oldest
+   * dirty buffers so that `blocks` buffers can be had (clean ones are
+   * evictable). Always makes progress or throws: returning without it would
+   * let the caller retry in a busy loop of microtasks.
+   */
+  async makeSpace(blocks: number): Promise<void> {
     this.stats.backPressureAsync++;
-    if (this.pool.freeCount > 0) return;
     const dirtyBefore = this.pool.dirtyCount;
     this.writeBack.pass(true);
     await this.writeBack.drain();
-    if (this.pool.dirtyCount >= dirtyBefore && this.pool.allocate() === NIL) {
-      // Nothing could be written back asynchronously (all in flight or pinned): try synchronously.
-      this.writeBack.relieveSync(Math.max(8, Math.floor(this.reg.count / 16)));
+    if (this.pool.dirtyCount < dirtyBefore) return;
+    // Nothing was written back asynchronously (all in flight, pinned, or failing): try synchronously.
+    const cleaned = this.writeBack.relieveSync(Math.max(blocks, 8, Math.floor(this.reg.count / 16)));
+    if (cleaned === 0 && this.pool.freeCount < blocks) {
+      throw regionError('CACHE_EXHAUSTED', `no buffer can be freed for a write of ${blocks} blocks: every buffer is ` +
+        'pinned or in flight. Use a larger region or smaller writes.');
     }
   }
 
@@ -205,7 +212,7 @@ export class Engine {
     let b = this.pool.takeGhost(file, block);
     while (b === NIL) {
       b = this.pool.allocate();
-      if (b === NIL) await this.makeSpace();
+      if (b === NIL) await this.makeSpace(1);
     }
     let fills = this.pendingFills.get(file);
     if (!fills) this.pendingFills.set(file, (fills = new Map()));
@@ -330,7 +337,7 @@ export class Engine {
               if (b === NIL) {
                 if (!mayIO) {
                   release();
-                  return { kind: 'space' };
+                  return { kind: 'space', blocks: last - first + 2 };
                 }
                 b = this.allocateSync();
               }

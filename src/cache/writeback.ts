@@ -62,6 +62,46 @@ export interface WriteBackPolicy {
   intervalMs: number;
 }
 
+/** The views not yet written after `done` bytes. */
+function rest(views: Uint8Array[], done: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const v of views) {
+    if (done >= v.length) {
+      done -= v.length;
+      continue;
+    }
+    out.push(done > 0 ? v.subarray(done) : v);
+    done = 0;
+  }
+  return out;
+}
+
+/**
+ * Writes every byte: a short write (a full disk fills part of the range) is
+ * retried for the rest, so the kernel's own error (ENOSPC, EIO) surfaces.
+ */
+async function writeAllAsync(fd: number, views: Uint8Array[], position: number): Promise<void> {
+  let left = views;
+  let at = position;
+  while (left.length > 0) {
+    const { bytesWritten } = await writev(fd, left, at);
+    if (bytesWritten === 0) throw Object.assign(new Error('the kernel wrote nothing'), { code: 'EIO' });
+    at += bytesWritten;
+    left = rest(left, bytesWritten);
+  }
+}
+
+function writeAllSync(fd: number, views: Uint8Array[], position: number): void {
+  let left = views;
+  let at = position;
+  while (left.length > 0) {
+    const n = fs.writevSync(fd, left, at);
+    if (n === 0) throw Object.assign(new Error('the kernel wrote nothing'), { code: 'EIO' });
+    at += n;
+    left = rest(left, n);
+  }
+}
+
 interface Planned {
   b: number;
   block: number;
@@ -243,11 +283,8 @@ export class WriteBack {
     try {
       if (file.inFlight === 1) this.cutToZeroFrom(file); // R2, R6
       for (const run of this.runs(plan)) {
-        const views = run.map((p) => this.view(p));
-        const bytes = views.reduce((n, v) => n + v.length, 0);
-        const written = await writev(file.fd, views, run[0].block * this.host.reg.blockBytes);
-        if (written.bytesWritten !== bytes) throw Object.assign(new Error('short write'), { code: 'EIO' });
-        stats.writeBackBytes += bytes;
+        await writeAllAsync(file.fd, run.map((p) => this.view(p)), run[0].block * this.host.reg.blockBytes);
+        stats.writeBackBytes += run.reduce((n, p) => n + p.len, 0);
       }
       if (file.inFlight === 1 && sizes.zeroFrom(file.slot) >= ZERO_NONE) {
         if ((sizes.flags[file.slot] & SIZE_DIRTY) !== 0 || file.resizeAfterFlight || force) {
@@ -318,11 +355,8 @@ export class WriteBack {
       }
       plan = this.plan(file, buffers);
       for (const run of this.runs(plan)) {
-        const views = run.map((p) => this.view(p));
-        const bytes = views.reduce((n, v) => n + v.length, 0);
-        const written = fs.writevSync(file.fd, views, run[0].block * reg.blockBytes);
-        if (written !== bytes) throw Object.assign(new Error('short write'), { code: 'EIO' });
-        stats.writeBackBytes += bytes;
+        writeAllSync(file.fd, run.map((p) => this.view(p)), run[0].block * reg.blockBytes);
+        stats.writeBackBytes += run.reduce((n, p) => n + p.len, 0);
       }
       if (sizes.zeroFrom(file.slot) >= ZERO_NONE && (complete || (file.inFlight === 0 && (sizes.flags[file.slot] & SIZE_DIRTY) !== 0))) {
         fs.ftruncateSync(file.fd, sizes.size(file.slot));
