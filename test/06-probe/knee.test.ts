@@ -111,6 +111,37 @@ describe('estimateKnee', () => {
     expect([k.low, k.high]).toEqual([4096, 8192]);
   });
 
+  it('with a calibrated miss, takes the step into misses, not a slower level of hits (recorded on a loaded machine)', () => {
+    // A 64 MiB riocache region (capacity 14,598 blocks) probed while other processes thrashed the
+    // L3 cache: from 4 MiB on, hits come from DRAM at ~3x the time of hits at small p.
+    const recorded: KneeInput[] = [
+      { blocks: 128, values: [271, 331, 256] },
+      { blocks: 256, values: [296, 270, 261] },
+      { blocks: 512, values: [296, 270, 270] },
+      { blocks: 1024, values: [330, 741, 651, 937, 661, 491, 561, 641, 807] },
+      { blocks: 2048, values: [691, 686, 321, 781, 731, 802] },
+      { blocks: 4096, values: [501, 391, 390, 601, 1091, 1062, 971, 861, 921] },
+      { blocks: 8192, values: [891, 972, 1011] },
+      { blocks: 16384, values: [2704, 2995, 2504] },
+      { blocks: 32768, values: [2650, 2810, 2702] },
+    ];
+    const blind = estimateKnee(recorded, { minRatio: 2 });
+    expect(blind.steps.length).toBe(2); // both steps are seen
+    const k = estimateKnee(recorded, { minRatio: 2, missNs: 2553 });
+    expect(k.found).toBe(true);
+    expect([k.low, k.high]).toEqual([8192, 16384]);
+    expect(k.points.filter((p) => p.blocks <= 8192).every((p) => p.side === 'fast')).toBe(true);
+  });
+
+  it('with a calibrated miss, ignores a wild last point that forms a step of its own', () => {
+    const pts = curve([100, 200, 400, 800, 1600, 3200], 1000);
+    pts[5].values = [40_000, 38_000, 41_000];
+    const k = estimateKnee(pts, { minRatio: 2, missNs: 2400 });
+    expect(k.found).toBe(true);
+    expect([k.low, k.high]).toEqual([800, 1600]);
+    expect(k.slowNs).toBeLessThan(3000);
+  });
+
   it('finds no knee in a flat curve, and says why', () => {
     const k = estimateKnee(curve(geometric(64, 8192), 1e9, { sigma: 0.1 }), { minRatio: 2 });
     expect(k.found).toBe(false);

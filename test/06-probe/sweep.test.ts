@@ -32,6 +32,7 @@ class SimulatedLru implements ProbeTarget {
     this.cached.set(block, true);
     if (this.cached.size > this.capacity) this.cached.delete(this.cached.keys().next().value!);
   }
+  prepareMissCalibration(): void {}
   warmUpBlocks(): number {
     return 0;
   }

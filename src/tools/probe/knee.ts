@@ -2,18 +2,22 @@
  * Where the curve steps up: the knee of "time per block against p".
  *
  * Input: for each p (in blocks) the per-block times of its samples. Below the
- * cache size a re-read hits, above it misses, so the medians form two
- * clusters, fast then slow. The estimate:
+ * cache size a re-read hits, above it misses, so the medians step up. There
+ * may be more than one step: hits themselves slow down when p outgrows a CPU
+ * cache, and a cache in front or behind adds its own. The estimate:
  *
- *   1. Fit one step to log(median) by least absolute deviations: the split of
- *      the points (sorted by p) into a left and a right segment that minimises
- *      the summed |log t - segment median|. The segment medians are the fast
- *      and slow levels. L1 in log space, so one wild point moves neither level.
- *   2. No step at least `minRatio` high: no knee (every point hits, or every
- *      point misses, or the signal is lost in noise).
- *   3. The threshold is the geometric midpoint of the two levels. A point is
- *      fast or slow by its median; it is *sure* when at least `agreementMin`
- *      of its samples fall on the same side.
+ *   1. Binary segmentation of log(median): fit one step to a run of points
+ *      (sorted by p) by least absolute deviations -- the split minimising the
+ *      summed |log t - segment median| -- and keep it when the right median is
+ *      at least `minRatio` times the left one; recurse into both halves. L1 in
+ *      log space, so one wild point moves no level and makes no step.
+ *   2. Each kept split is a candidate knee between the levels (segment
+ *      medians) on either side. The knee is the candidate whose upper level is
+ *      nearest (in log) to `missNs`, a calibrated miss of the cache under test,
+ *      when given; otherwise the candidate with the largest ratio.
+ *   3. The threshold is the geometric midpoint of the knee's two levels. A
+ *      point is fast or slow by its median; it is *sure* when at least
+ *      AGREEMENT_MIN of its samples fall on the same side.
  *   4. A point that contradicts sure neighbours on both sides (fast between two
  *      slow ones or the reverse; at the ends, the two nearest) is an outlier:
  *      under LRU the curve is monotone, so the lone point is the wrong one.
@@ -37,8 +41,10 @@ export interface KneeInput {
 }
 
 export interface KneeOptions {
-  /** The smallest slow/fast ratio accepted as a knee. */
+  /** The smallest slow/fast ratio accepted as a step. */
   minRatio: number;
+  /** A calibrated miss time (ns): picks the step into the level of misses when the curve has several. */
+  missNs?: number;
 }
 
 export type Side = 'fast' | 'slow';
@@ -73,6 +79,8 @@ export interface KneeEstimate {
   points: ClassifiedPoint[];
   /** p of the points set aside as outliers. */
   outliers: number[];
+  /** Every step found, as [last p below, first p above, ratio]; the knee is one of them. */
+  steps: Array<[number, number, number]>;
 }
 
 interface Step {
@@ -81,7 +89,7 @@ interface Step {
   slowLog: number;
 }
 
-/** The L1-optimal split of the log medians into a lower left and a higher right segment. */
+/** The L1-optimal split of `logs` into a lower left and a higher right segment; null if none rises. */
 function fitStep(logs: number[]): Step | null {
   let best: Step | null = null;
   let bestCost = Infinity;
@@ -97,6 +105,43 @@ function fitStep(logs: number[]): Step | null {
     }
   }
   return best;
+}
+
+/** Binary segmentation: the split indices of every step of at least `minLog`, ascending. */
+function segment(logs: number[], minLog: number): number[] {
+  const splits: number[] = [];
+  const runs: Array<[number, number]> = [[0, logs.length]];
+  // Each accepted split makes two shorter runs, so at most logs.length runs are ever examined.
+  for (let guard = 0; runs.length > 0 && guard < 2 * logs.length; guard++) {
+    const [from, to] = runs.pop()!;
+    if (to - from < 2) continue;
+    const step = fitStep(logs.slice(from, to));
+    if (!step || step.slowLog - step.fastLog < minLog) continue;
+    splits.push(from + step.split);
+    runs.push([from, from + step.split], [from + step.split, to]);
+  }
+  return splits.sort((a, b) => a - b);
+}
+
+/** The steps between adjacent segments, re-measured on the final segments; those still high enough. */
+function candidates(logs: number[], splits: number[], minLog: number): Step[] {
+  const bounds = [0, ...splits, logs.length];
+  const level = (i: number) => absoluteDeviation(logs.slice(bounds[i], bounds[i + 1])).median;
+  const out: Step[] = [];
+  for (let i = 1; i < bounds.length - 1; i++) {
+    const fastLog = level(i - 1);
+    const slowLog = level(i);
+    if (slowLog - fastLog >= minLog) out.push({ split: bounds[i], fastLog, slowLog });
+  }
+  return out;
+}
+
+function choose(steps: Step[], missNs: number | undefined): Step {
+  if (missNs !== undefined && missNs > 0) {
+    const target = Math.log(missNs);
+    return steps.reduce((a, b) => (Math.abs(b.slowLog - target) < Math.abs(a.slowLog - target) ? b : a));
+  }
+  return steps.reduce((a, b) => (b.slowLog - b.fastLog > a.slowLog - a.fastLog ? b : a));
 }
 
 function classify(p: KneeInput, medianNs: number, threshold: number): ClassifiedPoint {
@@ -123,11 +168,12 @@ function markOutliers(points: ClassifiedPoint[]): void {
   }
 }
 
-function notFound(reason: string, points: ClassifiedPoint[], step?: { fast: number; slow: number; threshold: number }): KneeEstimate {
+function notFound(reason: string, points: ClassifiedPoint[], steps: KneeEstimate['steps'] = [],
+  step?: { fast: number; slow: number; threshold: number }): KneeEstimate {
   return {
     found: false, reason, fastNs: step?.fast ?? null, slowNs: step?.slow ?? null, thresholdNs: step?.threshold ?? null,
     ratio: step ? step.slow / step.fast : null, low: null, high: null, estimate: null, points,
-    outliers: points.filter((p) => p.outlier).map((p) => p.blocks),
+    outliers: points.filter((p) => p.outlier).map((p) => p.blocks), steps,
   };
 }
 
@@ -139,36 +185,41 @@ export function estimateKnee(input: readonly KneeInput[], options: KneeOptions):
   }));
   if (sorted.length < 2) return notFound('fewer than two points measured', unclassified);
   if (medians.some((m) => !(m > 0))) return notFound('a point has a non-positive time', unclassified);
-  const step = fitStep(medians.map(Math.log));
-  if (!step) return notFound('the time per block never rises with p', unclassified);
+  const logs = medians.map(Math.log);
+  const minLog = Math.log(options.minRatio);
+  const found = candidates(logs, segment(logs, minLog), minLog);
+  if (found.length === 0) {
+    const largest = fitStep(logs);
+    const ratio = largest ? Math.exp(largest.slowLog - largest.fastLog) : 1;
+    return notFound(
+      `no step of x${options.minRatio} or more in the time per block (the largest is x${ratio.toFixed(2)}): ` +
+        'every p hits, every p misses, or noise hides the knee',
+      unclassified,
+    );
+  }
+  const steps: KneeEstimate['steps'] = found.map((c) => [sorted[c.split - 1].blocks, sorted[c.split].blocks, Math.exp(c.slowLog - c.fastLog)]);
+  const step = choose(found, options.missNs);
   const fast = Math.exp(step.fastLog);
   const slow = Math.exp(step.slowLog);
   const threshold = Math.exp((step.fastLog + step.slowLog) / 2);
   const levels = { fast, slow, threshold };
   const points = sorted.map((p, i) => classify(p, medians[i], threshold));
   markOutliers(points);
-  if (slow / fast < options.minRatio) {
-    return notFound(
-      `no step of x${options.minRatio} or more in the time per block (the largest is x${(slow / fast).toFixed(2)}): ` +
-        'every p hits, every p misses, or noise hides the knee',
-      points, levels,
-    );
-  }
   const kept = points.filter((p) => !p.outlier);
   const firstSlow = Math.min(...kept.filter((p) => p.side === 'slow').map((p) => p.blocks));
   const lastFast = Math.max(...kept.filter((p) => p.side === 'fast').map((p) => p.blocks));
   const lows = kept.filter((p) => p.side === 'fast' && p.sure && p.blocks < firstSlow).map((p) => p.blocks);
   const highs = kept.filter((p) => p.side === 'slow' && p.sure && p.blocks > lastFast).map((p) => p.blocks);
   if (lows.length === 0) {
-    return notFound('no surely fast point below the step: the cache may be smaller than the smallest p', points, levels);
+    return notFound('no surely fast point below the step: the cache may be smaller than the smallest p', points, steps, levels);
   }
   if (highs.length === 0) {
-    return notFound('no surely slow point above the step: the cache may be larger than the largest p', points, levels);
+    return notFound('no surely slow point above the step: the cache may be larger than the largest p', points, steps, levels);
   }
   const low = Math.max(...lows);
   const high = Math.min(...highs);
   return {
     found: true, reason: null, fastNs: fast, slowNs: slow, thresholdNs: threshold, ratio: slow / fast,
-    low, high, estimate: (low + high) / 2, points, outliers: points.filter((p) => p.outlier).map((p) => p.blocks),
+    low, high, estimate: (low + high) / 2, points, outliers: points.filter((p) => p.outlier).map((p) => p.blocks), steps,
   };
 }

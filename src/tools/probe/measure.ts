@@ -41,7 +41,7 @@ const nowNs = () => performance.now() * 1e6;
 export class Sampler {
   private readonly times: Float64Array;
 
-  constructor(private readonly target: ProbeTarget, private readonly sampleBlocks: number) {
+  constructor(private readonly target: ProbeTarget, readonly sampleBlocks: number) {
     this.times = new Float64Array(sampleBlocks);
   }
 
@@ -84,6 +84,7 @@ export function warmUpAndCalibrate(target: ProbeTarget, sampler: Sampler, minBlo
   while (hits.length < CALIBRATION_SAMPLES || (hits.length < WARMUP_SAMPLES_MAX && performance.now() - started < WARMUP_MS)) {
     hits.push(sampler.sample(minBlocks).perBlockNs);
   }
+  target.prepareMissCalibration(maxBlocks, sampler.sampleBlocks);
   const missNs = sampler.missSample(maxBlocks).perBlockNs;
   return { hitNs: median(hits.slice(-CALIBRATION_SAMPLES)), missNs };
 }

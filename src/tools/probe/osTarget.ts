@@ -84,6 +84,10 @@ export class OsTarget implements ProbeTarget {
     fs.readSync(this.fd, this.buffer, 0, this.blockBytes, block * this.blockBytes);
   }
 
+  prepareMissCalibration(): void {
+    // coldStart() drops the blocks: the calibration reads them from the disk, like any miss.
+  }
+
   warmUpBlocks(): number {
     // A miss costs tens of microseconds of I/O: JIT warm-up is noise next to it.
     return 0;

@@ -81,9 +81,11 @@ export async function runSweep(target: ProbeTarget, s: Settings, onProgress?: (p
 
   report('calibrate', 0);
   const calibration = warmUpAndCalibrate(target, sampler, s.minBlocks, s.maxBlocks);
-  // A point is clearly slow when it is nearer (in log) to a calibrated miss than to a calibrated hit.
+  // A point is miss-like when its median is within sqrt(minRatio) of a calibrated miss.
+  // Only miss-like points stop the coarse pass: a slower level of *hits* (p outgrowing
+  // a CPU cache) is a step too, and stopping there would never reach the knee.
   const anchored = calibration.missNs / calibration.hitNs >= s.minRatio;
-  const anchorNs = Math.sqrt(calibration.hitNs * calibration.missNs);
+  const missLikeNs = calibration.missNs / Math.sqrt(s.minRatio);
   if (!anchored) {
     notes.push(`calibration found no hit/miss gap (hit ${calibration.hitNs.toFixed(0)} ns, miss ${calibration.missNs.toFixed(0)} ns): ` +
       'the cache is smaller than min, or these reads are not cached at all; the coarse pass ran to max without stopping early');
@@ -100,8 +102,9 @@ export async function runSweep(target: ProbeTarget, s: Settings, onProgress?: (p
     done++;
   };
   const estimate = () =>
-    estimateKnee([...points.values()].map((p) => ({ blocks: p.blocks, values: p.samples.map((x) => x.perBlockNs) })), { minRatio: s.minRatio });
-  const clearlySlow = (blocks: number) => anchored && median(points.get(blocks)!.samples.map((x) => x.perBlockNs)) >= anchorNs;
+    estimateKnee([...points.values()].map((p) => ({ blocks: p.blocks, values: p.samples.map((x) => x.perBlockNs) })),
+      { minRatio: s.minRatio, missNs: anchored ? calibration.missNs : undefined });
+  const missLike = (blocks: number) => anchored && median(points.get(blocks)!.samples.map((x) => x.perBlockNs)) >= missLikeNs;
 
   // Coarse pass.
   let stoppedEarly = false;
@@ -110,7 +113,7 @@ export async function runSweep(target: ProbeTarget, s: Settings, onProgress?: (p
     const est = estimate();
     if (!est.found) continue;
     bracket = { low: est.low, high: est.high };
-    const past = est.points.filter((p) => p.blocks >= est.high! && p.side === 'slow' && p.sure && !p.outlier && clearlySlow(p.blocks));
+    const past = est.points.filter((p) => p.blocks >= est.high! && p.side === 'slow' && p.sure && !p.outlier && missLike(p.blocks));
     if (past.length >= SLOW_POINTS_TO_STOP) {
       stoppedEarly = i < grid.length - 1;
       break;

@@ -37,6 +37,12 @@ export interface ProbeTarget {
   readRange(first: number, count: number): void;
   /** Reads one block; the caller times it. */
   readBlock(block: number): void;
+  /**
+   * Makes blocks [first, first + count), never read through the cache, cost
+   * what a miss costs in the sweep (riocache: puts them in the OS page cache,
+   * where every other block of the backing file already is).
+   */
+  prepareMissCalibration(first: number, count: number): void;
   /** Blocks worth reading once before measuring, to compile the miss path (0: none). */
   warmUpBlocks(maxBlocks: number): number;
   facts(): TargetFacts;
