@@ -49,7 +49,7 @@ describe('probe --target riocache', () => {
   it('gives one JSON object with the documented fields', () => {
     const json = JSON.parse(JSON.stringify(small));
     for (const key of ['target', 'found', 'estimateBytes', 'lowBytes', 'highBytes', 'uncertaintyBytes', 'capacityBytes', 'regionBytes',
-      'blockSize', 'settings', 'calibration', 'levels', 'points', 'notes', 'durationMs']) {
+      'blockSize', 'settings', 'calibration', 'levels', 'steps', 'points', 'notes', 'durationMs']) {
       expect(json, key).toHaveProperty(key);
     }
     expect(json.target).toBe('riocache');

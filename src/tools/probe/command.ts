@@ -75,8 +75,9 @@ function renameOption(err: unknown): unknown {
 function describe(p: ProbeProgress): string {
   if (p.phase === 'create') return `creating the file: ${formatBytes(p.done)} of ${formatBytes(p.total)}`;
   if (p.phase === 'calibrate') return 'warming up, calibrating hit and miss';
-  const bracket = p.low !== null && p.high !== null ? ` knee in [${p.low}, ${p.high}] blocks` : '';
-  return `${p.phase} p=${p.blocks} blocks${bracket}`;
+  const size = (blocks: number) => formatBytes(blocks * p.blockBytes);
+  const bracket = p.low !== null && p.high !== null ? `, knee in [${size(p.low)}, ${size(p.high)}]` : '';
+  return `${p.phase} p=${size(p.blocks)}${bracket}`;
 }
 
 export function registerProbe(program: Command): void {

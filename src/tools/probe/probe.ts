@@ -53,6 +53,8 @@ export interface ProbeResult extends TargetFacts {
   };
   calibration: Calibration;
   levels: { fastNs: number | null; slowNs: number | null; thresholdNs: number | null; ratio: number | null };
+  /** Every step of at least minRatio in the curve (the knee is one): last p below, first p above, ratio. */
+  steps: Array<{ belowBytes: number; aboveBytes: number; ratio: number }>;
   points: ProbePoint[];
   stoppedEarly: boolean;
   notes: string[];
@@ -67,7 +69,7 @@ export interface ProbeProgress extends Omit<SweepProgress, 'phase'> {
 function openTarget(s: Settings, onProgress?: (p: ProbeProgress) => void): ProbeTarget {
   const fileBlocks = s.maxBlocks + s.sampleBlocks;
   if (s.target === 'riocache') return new RiocacheTarget(s, fileBlocks);
-  return new OsTarget(s, fileBlocks, (done, total) => onProgress?.({ phase: 'create', done, total, blocks: 0, low: null, high: null }));
+  return new OsTarget(s, fileBlocks, (done, total) => onProgress?.({ phase: 'create', done, total, blocks: 0, blockBytes: s.blockBytes, low: null, high: null }));
 }
 
 /** Sanity checks of the step found against the calibration (several cache levels, read-ahead). */
@@ -137,6 +139,7 @@ export async function probe(options: ProbeOptions, onProgress?: (p: ProbeProgres
     },
     calibration: outcome.calibration,
     levels: { fastNs: k.fastNs, slowNs: k.slowNs, thresholdNs: k.thresholdNs, ratio: k.ratio },
+    steps: k.steps.map(([below, above, ratio]) => ({ belowBytes: below * bs, aboveBytes: above * bs, ratio })),
     points: shapePoints(outcome, bs),
     stoppedEarly: outcome.stoppedEarly,
     notes: [...outcome.notes, ...levelNotes(outcome, s)],

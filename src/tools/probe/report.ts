@@ -32,6 +32,10 @@ export function formatSummary(r: ProbeResult): string {
       (r.cgroup.anonBytes !== null ? `, of which ${formatBytes(r.cgroup.anonBytes)} anonymous memory of its processes` : '') +
       (r.errorRatio !== null ? `; estimate ${percent(r.errorRatio)} of the limit` : ''));
   }
+  if (r.steps.length > 1) {
+    lines.push(`steps     ${r.steps.map((x) => `x${x.ratio.toFixed(1)} between ${formatBytes(x.belowBytes)} and ${formatBytes(x.aboveBytes)}`).join('; ')} ` +
+      '(the knee is the step into the calibrated miss level)');
+  }
   for (const n of r.notes) lines.push(`note      ${n}`);
   return lines.join('\n');
 }

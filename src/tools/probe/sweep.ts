@@ -35,6 +35,7 @@ export interface SweepProgress {
   total: number;
   /** The p being measured (blocks), 0 while calibrating. */
   blocks: number;
+  blockBytes: number;
   /** The current bracket (blocks), when there is one. */
   low: number | null;
   high: number | null;
@@ -77,7 +78,7 @@ export async function runSweep(target: ProbeTarget, s: Settings, onProgress?: (p
   let done = 0;
   let bracket: { low: number | null; high: number | null } = { low: null, high: null };
   const report = (phase: SweepProgress['phase'], blocks: number) =>
-    onProgress?.({ phase, done, total: Math.max(total, done + 1), blocks, ...bracket });
+    onProgress?.({ phase, done, total: Math.max(total, done + 1), blocks, blockBytes: s.blockBytes, ...bracket });
 
   report('calibrate', 0);
   const calibration = warmUpAndCalibrate(target, sampler, s.minBlocks, s.maxBlocks);
@@ -122,12 +123,20 @@ export async function runSweep(target: ProbeTarget, s: Settings, onProgress?: (p
 
   // Refinement.
   let knee = estimate();
-  for (let steps = 0; knee.found && steps < REFINE_STEPS_MAX; steps++) {
+  for (let steps = 0; steps < REFINE_STEPS_MAX; steps++) {
+    const canGrow = (blocks: number) => points.get(blocks)!.samples.length < s.passesMax;
+    if (!knee.found) {
+      // A step without a sure point on one side: more samples of the unsure points may settle it.
+      const unsure = knee.points.find((p) => p.side !== null && !p.sure && canGrow(p.blocks));
+      if (unsure === undefined) break;
+      await measure(unsure.blocks, 'refine');
+      knee = estimate();
+      continue;
+    }
     const low = knee.low!;
     const high = knee.high!;
     bracket = { low, high };
     total = done + bisections(high / low - 1, s.resolution);
-    const canGrow = (blocks: number) => points.get(blocks)!.samples.length < s.passesMax;
     // 1. A lone contradiction is re-measured before it is believed or dismissed.
     const outlier = knee.outliers.find(canGrow);
     // 2. Points inside the bracket are unsure or out of order: more samples decide them.
