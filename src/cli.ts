@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { RioError } from './errors';
 import { registerCrashtest } from './tools/crashtest/command';
 import { registerInspect } from './tools/inspect/command';
+import { registerProbe } from './tools/probe/command';
 import { registerRecover } from './tools/recover/command';
 
 const program = new Command('riocache')
@@ -14,6 +15,7 @@ const program = new Command('riocache')
 registerRecover(program);
 registerInspect(program);
 registerCrashtest(program);
+registerProbe(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   const e = err as RioError;
