@@ -60,6 +60,11 @@ export interface CacheConfig {
 }
 
 const O_PATH = 0o10000000;
+/**
+ * Rounds an asynchronous read or write may wait for a fill or for room before
+ * it completes synchronously: every loop has a bound, whatever races it meets.
+ */
+const ASYNC_ROUNDS_MAX = 16;
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_SYNC, O_DSYNC, O_DIRECTORY } = fs.constants;
 const ACCESS_MASK = O_RDONLY | O_WRONLY | O_RDWR;
 
@@ -564,11 +569,12 @@ export class Cache extends EventEmitter {
   async read(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
     const d = this.fileDescriptor(fd, 'read');
     if (!d.readable) throw systemError('EBADF', 'read');
-    for (;;) {
+    // Bounded: after ASYNC_ROUNDS_MAX rounds of waiting, finish synchronously.
+    for (let round = 0; ; round++) {
       this.assertOpen('read');
       const pos = position ?? d.position;
       this.verifyRange(d.file, pos, length);
-      const r = this.engine.read(d.file, dst, offset, length, pos, false);
+      const r = this.engine.read(d.file, dst, offset, length, pos, round >= ASYNC_ROUNDS_MAX);
       if (typeof r === 'number') {
         if (position === null) d.position = pos + r;
         return r;
@@ -605,16 +611,20 @@ export class Cache extends EventEmitter {
     const e = this.engine;
     const start = position ?? d.position;
     let done = 0;
+    let rounds = 0;
     while (done < length) {
       this.assertOpen('write');
       const pos = d.append ? e.sizes.size(d.file.slot) : start + done;
       const n = Math.min(e.atomicWriteBytesMax, length - done);
       this.verifyRange(d.file, pos, n);
-      const r = e.write(d.file, src, offset + done, n, pos, false);
+      // Bounded: after ASYNC_ROUNDS_MAX rounds of waiting, finish synchronously.
+      const r = e.write(d.file, src, offset + done, n, pos, rounds >= ASYNC_ROUNDS_MAX);
       if (typeof r !== 'number') {
+        rounds++;
         await this.satisfy(r);
         continue;
       }
+      rounds = 0;
       done += n;
       if (position === null) d.position = pos + n; // pwrite never moves the offset, even with O_APPEND
     }
@@ -714,9 +724,11 @@ export class Cache extends EventEmitter {
     return this.engine.sizes.size(this.fileDescriptor(fd, 'fstat').file.slot);
   }
 
-  /** @internal The descriptor's current position. */
+  /** @internal The descriptor's current position, for a read (EBADF when not open for reading). */
   positionOf(fd: unknown): number {
-    return this.fileDescriptor(fd, 'read').position;
+    const d = this.fileDescriptor(fd, 'read');
+    if (!d.readable) throw systemError('EBADF', 'read');
+    return d.position;
   }
 
   // ================================================================ namespace

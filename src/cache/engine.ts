@@ -234,7 +234,8 @@ export class Engine {
       this.pool.busy[b] = 0;
       if (fills.get(block) === pending) fills.delete(block);
     }
-    const still = !pending.stale && !file.orphan && this.index.get(file.slot, block) === NIL && this.files[file.slot] === file;
+    // An orphan (unlinked, still open) is read and written like any file until its last close.
+    const still = !pending.stale && this.index.get(file.slot, block) === NIL && this.files[file.slot] === file;
     const nowLen = this.liveBytes(file, block);
     if (!still || nowLen !== len || this.reg.state(b) !== FREE) {
       if (this.reg.state(b) === FREE && this.pool.owner[b] === null) this.pool.giveBack(b);
