@@ -17,6 +17,13 @@ import type { RecoveryReport } from '../recovery/report';
 import { confine } from '../fs/paths';
 import { CacheFs } from '../fs/sync';
 import { Engine, type Need } from './engine';
+import { Journal } from './journal';
+import { type Segment, Segments } from './segments';
+import { type EndOptions, Transaction, type TransactionHost, type TransactionOptions } from './transaction';
+import { UNDO_KIND_TRANSACTION } from '../region/format';
+import { UndoLog } from './undo';
+
+const UndoLogBytes = (n: number) => UndoLog.recordBytes(n);
 import type { FileEntry } from './fileTable';
 import { type Descriptor, FIRST_DESCRIPTOR, FileState, type OpenDescriptor } from './files';
 import { SIZE_DIRTY, ZERO_NONE } from './sizes';
@@ -89,6 +96,12 @@ export class Cache extends EventEmitter {
   private unverifiedCount = 0;
   private useClock = 0;
   private readonly lastUse: Float64Array;
+  /** Named recoverable segments of the region. */
+  private readonly segments: Segments;
+  /** The redo journal of flushed transactions. */
+  private readonly journal: Journal;
+  private currentTx: Transaction | null = null;
+  private txWaiters: Array<() => void> = [];
 
   /** @internal Use openCache() / openCacheSync(). */
   constructor(readonly region: Region, config: CacheConfig) {
@@ -106,6 +119,8 @@ export class Cache extends EventEmitter {
     this.unverified = new Uint8Array(region.geometry.bufferCount);
     this.lastUse = new Float64Array(region.geometry.fileSlots);
     this.loadState(config.recovery.ran);
+    this.segments = new Segments(region.memory, region.geometry, config.rootFd);
+    this.journal = new Journal(config.rootFd);
     this.fs = new CacheFs(this);
     this.engine.writeBack.start();
   }
@@ -156,6 +171,7 @@ export class Cache extends EventEmitter {
 
   private async flushAll(): Promise<void> {
     const e = this.engine;
+    this.checkpoint();
     await e.writeBack.drain();
     const files = e.files.filter((f): f is FileState => f !== undefined && f.attached && this.needsFlush(f));
     const errors: Error[] = [];
@@ -175,6 +191,7 @@ export class Cache extends EventEmitter {
   }
 
   private flushAllSync(): void {
+    this.checkpoint();
     for (const f of this.engine.files) if (f && f.attached && this.needsFlush(f)) this.engine.flushFileSync(f);
   }
 
@@ -186,6 +203,7 @@ export class Cache extends EventEmitter {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     if (this.closedFlag) return Promise.resolve();
+    if (this.currentTx) this.txAbort(this.currentTx); // an unfinished transaction does not survive close
     this.engine.writeBack.stop();
     this.closing = (async () => {
       try {
@@ -203,6 +221,7 @@ export class Cache extends EventEmitter {
   closeSync(): void {
     if (this.closedFlag) return;
     if (this.closing) throw regionError('REGION_CLOSED', 'close() is already in progress.');
+    if (this.currentTx) this.txAbort(this.currentTx); // an unfinished transaction does not survive close
     this.engine.writeBack.stop();
     if (this.engine.writeBack.busy) {
       // Synchronous code cannot wait for asynchronous write-back: leave the
@@ -221,6 +240,8 @@ export class Cache extends EventEmitter {
 
   private finishClose(clean: boolean): void {
     const e = this.engine;
+    if (this.currentTx) this.txAbort(this.currentTx); // an unfinished transaction does not survive close
+    this.journal.close();
     if (clean && e.pool.dirtyCount === 0) {
       for (const f of e.files) {
         if (f?.attached) e.sizes.setStamp(f.slot, safeMtime(f.fd));
@@ -364,7 +385,10 @@ export class Cache extends EventEmitter {
       slot = file.slot;
     }
     if (!file) throw new Error('internal: no file after open');
-    if ((flags & O_TRUNC) !== 0 && wantWrite) e.truncate(file, 0);
+    if ((flags & O_TRUNC) !== 0 && wantWrite) {
+      this.refuseDuringTransaction('open with O_TRUNC');
+      e.truncate(file, 0);
+    }
     file.openCount++;
     this.lastUse[file.slot] = ++this.useClock;
     return this.allocDescriptor({
@@ -528,6 +552,7 @@ export class Cache extends EventEmitter {
   /** An orphan (unlinked while open) is gone with its last descriptor. */
   private forget(file: FileState): void {
     const e = this.engine;
+    if (this.currentTx) return; // its buffers may be pinned by the transaction: finishTx comes back
     e.dropAll(file);
     if (file.attached) this.releaseBacking(file);
     if (file.inFlight === 0) {
@@ -585,6 +610,17 @@ export class Cache extends EventEmitter {
 
   /** @internal write(2): each call is atomic (G2) up to atomicWriteBytesMax. */
   writeSync(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): number {
+    this.refuseDuringTransaction('write');
+    return this.writeDescriptorSync(fd, src, offset, length, position, null);
+  }
+
+  async write(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
+    await this.transactionEnded();
+    return this.writeDescriptor(fd, src, offset, length, position, null);
+  }
+
+  /** `log` (a transaction's) receives every range written. */
+  private writeDescriptorSync(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null, log: Transaction | null): number {
     const d = this.fileDescriptor(fd, 'write');
     if (!d.writable) throw systemError('EBADF', 'write');
     this.assertOpen('write');
@@ -598,14 +634,15 @@ export class Cache extends EventEmitter {
       const pos = d.append ? e.sizes.size(d.file.slot) : start + done;
       const n = Math.min(max, length - done);
       e.write(d.file, src, offset + done, n, pos, true);
+      log?.writes.push({ file: d.file, offset: pos, length: n });
       done += n;
       if (position === null) d.position = pos + n; // pwrite never moves the offset, even with O_APPEND
     }
-    if (d.sync && this.fsyncMode === 'disk') e.flushFileSync(d.file);
+    if (d.sync && this.fsyncMode === 'disk' && !log) this.syncFile(d.file);
     return length;
   }
 
-  async write(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
+  private async writeDescriptor(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null, log: Transaction | null): Promise<number> {
     const d = this.fileDescriptor(fd, 'write');
     if (!d.writable) throw systemError('EBADF', 'write');
     const e = this.engine;
@@ -614,6 +651,7 @@ export class Cache extends EventEmitter {
     let rounds = 0;
     while (done < length) {
       this.assertOpen('write');
+      if (log) log.assertActive('write');
       const pos = d.append ? e.sizes.size(d.file.slot) : start + done;
       const n = Math.min(e.atomicWriteBytesMax, length - done);
       this.verifyRange(d.file, pos, n);
@@ -625,11 +663,234 @@ export class Cache extends EventEmitter {
         continue;
       }
       rounds = 0;
+      log?.writes.push({ file: d.file, offset: pos, length: n });
       done += n;
       if (position === null) d.position = pos + n; // pwrite never moves the offset, even with O_APPEND
     }
-    if (d.sync && this.fsyncMode === 'disk') await e.writeBack.flushFile(d.file);
+    if (d.sync && this.fsyncMode === 'disk' && !log) await this.syncFileAsync(d.file);
     return length;
+  }
+
+  // ================================================================ transactions and segments
+
+  /**
+   * A named recoverable segment of `bytes` bytes: a view of the region that
+   * survives process death. Modify it inside a transaction, after setRange.
+   */
+  segment(name: string, bytes: number): Uint8Array {
+    this.assertOpen('segment');
+    return this.segments.open(name, bytes).view;
+  }
+
+  /** @internal */
+  segmentOfView(view: Uint8Array): Segment | undefined {
+    return this.segments.all().find((s) => s.view.buffer === view.buffer && s.view.byteOffset === view.byteOffset && s.view.length === view.length);
+  }
+
+  /** Begins a transaction (LRVM's begin_transaction). One at a time per cache. */
+  beginTransaction(options: TransactionOptions = {}): Transaction {
+    this.assertOpen('beginTransaction');
+    if (this.currentTx) throw regionError('TRANSACTION_STATE', 'beginTransaction: a transaction is already in progress.');
+    const e = this.engine;
+    e.undo.begin();
+    e.undo.arm(UNDO_KIND_TRANSACTION, -1, 0, 0);
+    e.tx = { pinned: new Set() };
+    this.currentTx = new Transaction(this as unknown as TransactionHost, this.segments.all(), options);
+    return this.currentTx;
+  }
+
+  /** Commits the transaction in progress (LRVM's end_transaction). */
+  endTransaction(options: EndOptions = {}): void {
+    if (!this.currentTx) throw regionError('TRANSACTION_STATE', 'endTransaction: no transaction is in progress.');
+    this.currentTx.end(options);
+  }
+
+  /** Rolls the transaction in progress back (LRVM's abort_transaction). */
+  abortTransaction(): void {
+    if (!this.currentTx) throw regionError('TRANSACTION_STATE', 'abortTransaction: no transaction is in progress.');
+    this.currentTx.abort();
+  }
+
+  /** Runs `fn` as one transaction: committed when it returns, rolled back when it throws. */
+  transactionSync<T>(fn: (fs: Transaction['fs'], tx: Transaction) => T, options: EndOptions & TransactionOptions = {}): T {
+    const tx = this.beginTransaction(options);
+    let result: T;
+    try {
+      result = fn(tx.fs, tx);
+    } catch (err) {
+      if (tx.state === 'active') tx.abort();
+      throw err;
+    }
+    if (tx.state === 'active') tx.end(options);
+    return result;
+  }
+
+  /** The promise form: other asynchronous writers wait until it ends. */
+  async transaction<T>(fn: (fs: Transaction['fs'], tx: Transaction) => Promise<T> | T, options: EndOptions & TransactionOptions = {}): Promise<T> {
+    await this.transactionEnded();
+    const tx = this.beginTransaction(options);
+    let result: T;
+    try {
+      result = await fn(tx.fs, tx);
+    } catch (err) {
+      if (tx.state === 'active') tx.abort();
+      throw err;
+    }
+    if (tx.state === 'active') tx.end(options);
+    return result;
+  }
+
+  /** @internal */
+  txWriteSync(tx: Transaction, fd: number, src: Uint8Array, offset: number, length: number, position: number | null): number {
+    return this.writeDescriptorSync(fd, src, offset, length, position, tx);
+  }
+
+  /** @internal */
+  txWrite(tx: Transaction, fd: number, src: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
+    return this.writeDescriptor(fd, src, offset, length, position, tx);
+  }
+
+  /** @internal setRange: the old bytes into the undo area, persisted, before the caller changes them. */
+  txRecordSegment(_tx: Transaction, seg: Segment, offset: number, length: number): void {
+    const undo = this.engine.undo;
+    const need = UndoLogBytes(length);
+    if (need > undo.remaining()) {
+      throw regionError('UNDO_AREA_FULL', `setRange of ${length} bytes needs ${need} bytes of undo records; the transaction ` +
+        `has ${undo.remaining()} left of ${undo.capacity}. Nothing was recorded; abort the transaction or make it smaller.`);
+    }
+    const from = undo.written;
+    undo.addSegment(seg.index, offset, length, this.region.memory.metaId, seg.byte + offset);
+    undo.persistRecords(from);
+  }
+
+  /** @internal The commit: journal first when flushed, then the undo area goes IDLE. */
+  txCommit(tx: Transaction, flush: boolean): void {
+    const undeclared = tx.undeclaredChange();
+    if (undeclared) {
+      this.txAbort(tx);
+      throw regionError('TRANSACTION_STATE', `segment "${undeclared.segment.name}" changed at offset ${undeclared.offset} ` +
+        'outside every range declared with setRange; the transaction was rolled back (debug mode).');
+    }
+    const e = this.engine;
+    const mem = this.region.memory;
+    // Segment bytes changed by plain stores of the caller: durable before the commit (persistent memory).
+    for (const r of tx.ranges) mem.flush(mem.metaId, r.segment.byte + r.offset, r.length);
+    mem.fence();
+    if (flush) {
+      const redo = tx.redo((file, offset, length) => {
+        const out = new Uint8Array(length);
+        e.read(file, out, 0, length, offset, true);
+        return out;
+      });
+      this.journal.append(redo.files, redo.segments);
+    }
+    e.undo.commit(); // the commit point
+    this.finishTx(tx, 'committed');
+    if (this.journal.bytes > this.journal.limitBytes) this.checkpoint();
+  }
+
+  /** @internal */
+  txAbort(tx: Transaction): void {
+    const mem = this.region.memory;
+    if (tx.snapshots) {
+      // Debug mode: undeclared bytes too go back to their value at begin.
+      for (const [seg, before] of tx.snapshots) mem.writeBytes(mem.metaId, seg.byte, before);
+    }
+    this.engine.rollBack((segment, offset, dataByte, count) => {
+      const seg = this.segments.get(segment);
+      if (seg) mem.move(mem.metaId, seg.byte + offset, mem.metaId, dataByte, count);
+    });
+    this.finishTx(tx, 'aborted');
+  }
+
+  private finishTx(tx: Transaction, state: 'committed' | 'aborted'): void {
+    const e = this.engine;
+    for (const b of e.tx?.pinned ?? []) e.pool.pins[b]--;
+    e.tx = null;
+    tx.state = state;
+    this.currentTx = null;
+    // Orphans whose last descriptor closed during the transaction, and waiting writers.
+    for (const f of e.files) if (f?.orphan && f.openCount === 0) this.forget(f);
+    const waiters = this.txWaiters;
+    this.txWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private refuseDuringTransaction(what: string): void {
+    if (this.currentTx) {
+      throw regionError('TRANSACTION_STATE', `${what}: a transaction is in progress; write through its tx.fs, or after it ends ` +
+        '(only writes are transactional: truncate, rename and unlink wait for it).');
+    }
+  }
+
+  /** @internal Resolves when no transaction is in progress (the promise API waits on it). */
+  transactionEnded(): Promise<void> {
+    if (!this.currentTx) return Promise.resolve();
+    return new Promise((res) => this.txWaiters.push(res));
+  }
+
+  /**
+   * A checkpoint of the journal: the files and segments of flushed melds
+   * written back and synced, then the journal emptied. After it, a replay can
+   * never overwrite anything newer.
+   */
+  checkpoint(): void {
+    if (this.journal.isEmpty) return;
+    const e = this.engine;
+    for (const f of e.files) if (f?.attached && this.journal.touchedFiles.has(f.path)) e.flushFileSync(f);
+    this.segments.install();
+    this.journal.truncate();
+  }
+
+  /**
+   * @internal At open. A region created afresh while the root holds a journal
+   * lost its contents (a kernel crash, a power loss, a deleted region): the
+   * committed melds of flushed transactions are replayed into their files and
+   * segments, in order. A region that survived is authoritative: the journal
+   * is only emptied (after the segments' backing files are brought up to date).
+   */
+  settleJournal(regionCreated: boolean): { replayedMelds: number; tornTail: boolean } {
+    const result = { replayedMelds: 0, tornTail: false };
+    if (regionCreated) {
+      const { melds, tornTail } = this.journal.read();
+      result.tornTail = tornTail;
+      const touched = new Map<string, number>();
+      try {
+        for (const meld of melds) {
+          for (const f of meld.files) {
+            let fd = touched.get(f.path);
+            if (fd === undefined) {
+              fd = native.openBeneath(this.rootFd, f.path, O_RDWR | O_CREAT, 0o666);
+              touched.set(f.path, fd);
+            }
+            let done = 0;
+            while (done < f.data.length) done += fs.writeSync(fd, f.data, done, f.data.length - done, f.offset + done);
+          }
+          for (const sg of meld.segments) {
+            const seg = this.segments.open(sg.name, sg.segmentLength);
+            this.region.memory.writeBytes(this.region.memory.metaId, seg.byte + sg.offset, sg.data);
+          }
+          result.replayedMelds++;
+        }
+        for (const fd of touched.values()) fs.fdatasyncSync(fd);
+      } finally {
+        for (const fd of touched.values()) fs.closeSync(fd);
+      }
+    }
+    this.segments.install();
+    this.journal.truncate();
+    return result;
+  }
+
+  /** fsync of one file in 'disk' mode: a checkpoint first if the journal holds melds of it. */
+  private syncFile(file: FileState): void {
+    if (this.journal.touchedFiles.has(file.path)) this.checkpoint();
+    this.engine.flushFileSync(file);
+  }
+
+  private async syncFileAsync(file: FileState): Promise<void> {
+    if (this.journal.touchedFiles.has(file.path)) this.checkpoint();
+    await this.engine.writeBack.flushFile(file);
   }
 
   private async satisfy(need: Need): Promise<void> {
@@ -669,6 +930,7 @@ export class Cache extends EventEmitter {
 
   /** @internal ftruncate(2). */
   ftruncateSync(fd: unknown, length: number): void {
+    this.refuseDuringTransaction('ftruncate');
     const d = this.fileDescriptor(fd, 'ftruncate');
     if (!d.writable) throw systemError('EINVAL', 'ftruncate');
     this.assertOpen('ftruncate');
@@ -685,7 +947,7 @@ export class Cache extends EventEmitter {
     }
     if (this.fsyncMode === 'rio') return;
     try {
-      this.engine.flushFileSync(d.file);
+      this.syncFile(d.file);
     } catch (err) {
       throw asSystemError(err, syscall);
     }
@@ -700,7 +962,7 @@ export class Cache extends EventEmitter {
     }
     if (this.fsyncMode === 'rio') return;
     try {
-      await this.engine.writeBack.flushFile(d.file);
+      await this.syncFileAsync(d.file);
     } catch (err) {
       throw asSystemError(err, syscall);
     }
@@ -756,6 +1018,7 @@ export class Cache extends EventEmitter {
    */
   unlinkSync(path: unknown): void {
     this.assertOpen('unlink');
+    this.refuseDuringTransaction('unlink');
     const p = confine(this.root, path, 'unlink');
     const e = this.engine;
     const slot = e.fileTable.slotOf(p.key);
@@ -811,6 +1074,7 @@ export class Cache extends EventEmitter {
    */
   renameSync(from: unknown, to: unknown): void {
     this.assertOpen('rename');
+    this.refuseDuringTransaction('rename');
     const a = confine(this.root, from, 'rename', 'oldPath');
     const b = confine(this.root, to, 'rename', 'newPath');
     const e = this.engine;

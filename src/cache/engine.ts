@@ -24,7 +24,7 @@ import { DIRTY_LIST, List, LRU } from './lists';
 import { BufferPool } from './pool';
 import { CLEAN, DIRTY, FREE, Registry } from './registry';
 import { SIZE_DIRTY, SizeTable, ZERO_NONE } from './sizes';
-import { UndoLog } from './undo';
+import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from './undo';
 import { WriteBack, type WriteBackPolicy } from './writeback';
 
 const read = promisify(fs.read);
@@ -82,6 +82,12 @@ export class Engine {
     corruptBuffers: 0, undoWrites: 0,
   };
   private readonly pendingFills = new Map<FileState, Map<number, PendingFill>>();
+  /**
+   * The transaction in progress, if any: its writes append undo records to
+   * the ACTIVE undo area instead of arming and committing their own, and its
+   * buffers stay pinned (no eviction, no write-back) until it ends.
+   */
+  tx: { pinned: Set<number> } | null = null;
   // Scratch arrays of the write core (one write at a time).
   private readonly opBuffers: Int32Array;
   private readonly opBlocks: Float64Array;
@@ -360,11 +366,28 @@ export class Engine {
 
     // 2. Undo for live bytes about to be overwritten. A cut while recording
     //    leaves the area IDLE: nothing changed. After arm(), recovery rolls back.
-    const overwrite = position < oldSize;
+    //    In a transaction the area is already ACTIVE: the records are appended,
+    //    each complete (and persisted) before the bytes it protects change.
+    const tx = this.tx;
+    const overwrite = tx !== null || position < oldSize;
     const reg = this.reg;
+    if (tx) {
+      let need = UndoLog.recordBytes(0);
+      for (let i = 0; i < count; i++) {
+        const start = blocks[i] * bs;
+        need += UndoLog.recordBytes(isNew[i] === 1 ? 0 : Math.max(0, Math.min(end, oldSize, start + bs) - Math.max(position, start)));
+      }
+      if (need > this.undo.remaining()) {
+        release();
+        throw regionError('UNDO_AREA_FULL', `this write needs ${need} bytes of undo records and the transaction has ` +
+          `${this.undo.remaining()} left of ${this.undo.capacity}. Nothing of the write was applied; abort the ` +
+          'transaction or make it smaller (or create the region with a larger undoSize).');
+      }
+    }
+    const recordsFrom = this.undo.written;
     if (overwrite) {
       const undo = this.undo;
-      undo.begin();
+      if (!tx) undo.begin();
       undo.addSize(slot, oldSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot]);
       for (let i = 0; i < count; i++) {
         const b = bufs[i];
@@ -378,7 +401,8 @@ export class Engine {
         const n = Math.max(0, to - from);
         undo.addBytes(b, slot, blocks[i], from, n, reg.status(b), reg.len(b), reg.crc(b), reg.viewId(b), reg.viewOffset(b) + from);
       }
-      undo.arm(UNDO_KIND_WRITE, slot, position, length);
+      if (tx) undo.persistRecords(recordsFrom);
+      else undo.arm(UNDO_KIND_WRITE, slot, position, length);
       this.stats.undoWrites++;
     }
 
@@ -403,6 +427,8 @@ export class Engine {
         const srcFrom = srcOffset + (start + from - position);
         this.mem.writeBytes(viewId, off + from, src.subarray(srcFrom, srcFrom + (to - from)));
       }
+      // In a persistent-memory region, the bytes are durable before the descriptor names them.
+      if (this.mem.persistMode !== 'none') this.mem.persist(viewId, off, newLen);
       // Appending to a buffer continues its checksum; anything else recomputes it.
       const crc = isNew[i] === 0 && from >= oldLen
         ? this.mem.crc(viewId, off + oldLen, newLen - oldLen, reg.crc(b)) >>> 0
@@ -422,10 +448,14 @@ export class Engine {
     if (newSize > oldSize) {
       this.sizes.commit(slot, newSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot] | SIZE_DIRTY);
     }
-    // 5. With undo, the commit.
-    if (overwrite) this.undo.commit();
+    // 5. With undo, the commit. (A transaction commits at its end.)
+    if (overwrite && !tx) this.undo.commit();
 
-    for (let i = 0; i < count; i++) pools.pins[bufs[i]]--;
+    for (let i = 0; i < count; i++) {
+      const b = bufs[i];
+      if (tx && !tx.pinned.has(b)) tx.pinned.add(b); // keeps this pin until the transaction ends
+      else pools.pins[b]--;
+    }
     this.stats.writes++;
     this.stats.writeBytes += length;
     if (this.pool.dirtyCount > this.reg.count * this.writeBackRatio) this.writeBack.kick();
@@ -480,6 +510,43 @@ export class Engine {
       if (z < ZERO_NONE) fs.ftruncateSync(file.fd, length);
       this.sizes.commit(slot, length, ZERO_NONE, this.sizes.flags[slot] & ~SIZE_DIRTY);
     }
+  }
+
+  // ---------------------------------------------------------------- rollback
+
+  /**
+   * Undoes the records of the ACTIVE undo area at run time (a transaction's
+   * abort): each record in reverse order, restoring the region exactly as
+   * recovery would, and the transient state (index, lists, counts) with it.
+   * Then the area goes IDLE.
+   */
+  rollBack(restoreSegment: (segment: number, offset: number, dataByte: number, count: number) => void): void {
+    const contents = this.undo.read();
+    if (contents === null) throw new Error('internal: the undo area of the running transaction fails its checksum');
+    const reg = this.reg;
+    for (let i = contents.records.length - 1; i >= 0; i--) {
+      const r = contents.records[i];
+      if (r.type === UNDO_BYTES_RECORD) {
+        const b = r.buffer;
+        if (r.count > 0) this.mem.move(reg.viewId(b), reg.viewOffset(b) + r.offset, this.mem.metaId, r.dataByte, r.count);
+        const old = r.oldStatus & 3;
+        const file = this.pool.owner[b];
+        if (old === FREE) {
+          if (file) this.pool.drop(b);
+          continue;
+        }
+        const wasDirty = reg.isDirty(b);
+        reg.commit(b, old, r.oldLen, r.oldCrc);
+        const nowDirty = reg.isDirty(b);
+        if (file && wasDirty && !nowDirty) this.pool.markClean(b, file);
+        if (file && !wasDirty && nowDirty) this.pool.markDirty(b, file);
+      } else if (r.type === UNDO_SIZE_RECORD) {
+        this.sizes.commit(r.file, r.size, r.zeroFrom, r.flags);
+      } else if (r.type === UNDO_SEGMENT_RECORD) {
+        restoreSegment(r.segment, r.offset, r.dataByte, r.count);
+      }
+    }
+    this.undo.commit();
   }
 
   // ---------------------------------------------------------------- whole files

@@ -141,6 +141,7 @@ export function openCacheSync(options: CacheOptions): Cache {
     }
     region.writeHeader({ shutdown: 'open', generation: region.header.generation + 1, lastPid: process.pid });
     const cache = new Cache(region, { root: v.root, rootFd, fsync: v.fsync, policy: v.policy, recovery });
+    recovery.journal = cache.settleJournal(region.created);
     // After the caller's next await or tick, so a listener attached right after opening hears it.
     if (recovery.ran) setImmediate(() => cache.emit('recovery', recovery));
     return cache;

@@ -134,7 +134,10 @@ export class Registry {
     this.mem.store(w + pair, len);
     this.mem.store(w + pair + 1, crc | 0);
     this.mem.store(w + D.version, (this.i32[w + D.version] + 1) | 0);
+    // In a persistent-memory region the pair must be durable before the status names it.
+    if (this.mem.persistMode !== 'none') this.mem.persist(this.mem.metaId, w * 4, DESCRIPTOR_WORDS * 4);
     this.mem.commit(w, state | nextSel);
+    if (this.mem.persistMode !== 'none') this.mem.persistWord(w);
   }
 
   /** A state change that keeps length and checksum. */

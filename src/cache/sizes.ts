@@ -97,7 +97,9 @@ export class SizeTable {
     mem.store(at + SS.flags, flags);
     mem.store(at + SS.check, mix6(sizeLo, sizeHi, zeroLo, zeroHi, flags, slot));
     mem.store(e + S.version, (mem.i32[e + S.version] + 1) | 0);
+    if (mem.persistMode !== 'none') mem.persist(mem.metaId, e * 4, 64);
     mem.commit(e + S.sel, next);
+    if (mem.persistMode !== 'none') mem.persistWord(e + S.sel);
     this.sizes[slot] = size;
     this.zeroFroms[slot] = zeroFrom;
     this.flags[slot] = flags;

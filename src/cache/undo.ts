@@ -104,6 +104,12 @@ export class UndoLog {
     this.opSeq = (this.seq + 1) | 0;
   }
 
+  /**
+   * Writes a record's head at the cursor. Callers copy the payload first:
+   * the head's checksum is what makes a record count, so it goes last, and a
+   * record cut before it is ignored (while ACTIVE, records are appended in
+   * front of a recovery that may read them).
+   */
   private head(values: number[]): number {
     const mem = this.mem;
     const byte = this.recordsByte + this.cursor;
@@ -125,9 +131,10 @@ export class UndoLog {
     oldLen: number, oldCrc: number, srcViewId: number, srcOffset: number): void {
     const need = UndoLog.recordBytes(count);
     if (need > this.remaining()) throw new Error('internal: undo area overflow (the caller must size operations)');
-    const byte = this.head([UNDO_BYTES_RECORD, buffer, file, block % HI | 0, Math.floor(block / HI), offset, count,
+    // The old bytes first, the head (and its checksum) after: see head().
+    this.mem.move(this.mem.metaId, this.recordsByte + this.cursor + UNDO_RECORD_HEAD_BYTES, srcViewId, srcOffset, count);
+    this.head([UNDO_BYTES_RECORD, buffer, file, block % HI | 0, Math.floor(block / HI), offset, count,
       oldStatus, oldLen, oldCrc | 0]);
-    this.mem.move(this.mem.metaId, byte + UNDO_RECORD_HEAD_BYTES, srcViewId, srcOffset, count);
     this.cursor += need;
     this.noteRecord();
   }
@@ -144,8 +151,8 @@ export class UndoLog {
   addSegment(segment: number, offset: number, count: number, srcViewId: number, srcOffset: number): void {
     const need = UndoLog.recordBytes(count);
     if (need > this.remaining()) throw new Error('internal: undo area overflow');
-    const byte = this.head([UNDO_SEGMENT_RECORD, segment, offset, count]);
-    this.mem.move(this.mem.metaId, byte + UNDO_RECORD_HEAD_BYTES, srcViewId, srcOffset, count);
+    this.mem.move(this.mem.metaId, this.recordsByte + this.cursor + UNDO_RECORD_HEAD_BYTES, srcViewId, srcOffset, count);
+    this.head([UNDO_SEGMENT_RECORD, segment, offset, count]);
     this.cursor += need;
     this.noteRecord();
   }

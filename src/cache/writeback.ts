@@ -173,7 +173,7 @@ export class WriteBack {
       const old = now - pool.dirtySince[b] >= this.policy.maxAgeMs;
       if (!all && !old && excess <= 0) break;
       const file = this.host.fileOf(b);
-      if (file && file.inFlight === 0 && reg.state(b) === DIRTY && pool.busy[b] === 0 && file.attached) {
+      if (file && file.inFlight === 0 && reg.state(b) === DIRTY && pool.busy[b] === 0 && pool.pins[b] === 0 && file.attached) {
         let list = groups.get(file);
         if (!list) groups.set(file, (list = []));
         list.push(b);
@@ -226,6 +226,7 @@ export class WriteBack {
       const block = reg.block(b);
       const start = block * bs;
       if (start >= zeroFrom) continue; // R2: waits for the cut
+      if (this.host.pool.pins[b] > 0) continue; // a transaction's uncommitted bytes never reach the disk
       const len = Math.min(reg.len(b), size - start);
       if (len <= 0) continue;
       const expected = reg.crc(b);

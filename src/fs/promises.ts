@@ -5,8 +5,11 @@
  */
 import type * as fs from 'node:fs';
 import type { Cache } from '../cache/cache';
+import { constants as fsConstants } from 'node:fs';
 import { systemError } from '../errors';
 import { checkLength, dataBytes, fileOptions, parseFlags, parseMode, readArgs, writeArgs } from './args';
+
+const { O_TRUNC } = fsConstants;
 
 export class FileHandle {
   private closed = false;
@@ -77,7 +80,9 @@ export class FileHandle {
   }
 
   async truncate(len?: number): Promise<void> {
-    this.cache.ftruncateSync(this.live('ftruncate'), checkLength(len));
+    const fd = this.live('ftruncate');
+    await this.cache.transactionEnded();
+    this.cache.ftruncateSync(fd, checkLength(len));
   }
 
   sync(): Promise<void> {
@@ -102,8 +107,11 @@ export class FileHandle {
 export class CachePromises {
   constructor(private readonly cache: Cache) {}
 
-  open = async (path: fs.PathLike, flags?: string | number, mode?: fs.Mode): Promise<FileHandle> =>
-    new FileHandle(this.cache, this.cache.openSync(path, parseFlags(flags), parseMode(mode, 0o666)));
+  open = async (path: fs.PathLike, flags?: string | number, mode?: fs.Mode): Promise<FileHandle> => {
+    const f = parseFlags(flags);
+    if ((f & O_TRUNC) !== 0) await this.cache.transactionEnded(); // truncation is not transactional: it waits
+    return new FileHandle(this.cache, this.cache.openSync(path, f, parseMode(mode, 0o666)));
+  };
 
   readFile = async (path: fs.PathLike | FileHandle, options?: { encoding?: BufferEncoding | null; flag?: string } | BufferEncoding | null): Promise<any> => {
     if (path instanceof FileHandle) return path.readFile(options);
@@ -129,6 +137,7 @@ export class CachePromises {
       await path.writeFile(bytes);
       return;
     }
+    await this.cache.transactionEnded();
     const fh = new FileHandle(this.cache, this.cache.openSync(path, parseFlags(o.flag), o.mode));
     try {
       await this.cache.write(fh.fd, bytes, 0, bytes.length, null);
@@ -137,7 +146,13 @@ export class CachePromises {
     }
   }
 
-  unlink = async (path: fs.PathLike): Promise<void> => this.cache.unlinkSync(path);
+  unlink = async (path: fs.PathLike): Promise<void> => {
+    await this.cache.transactionEnded();
+    this.cache.unlinkSync(path);
+  };
 
-  rename = async (oldPath: fs.PathLike, newPath: fs.PathLike): Promise<void> => this.cache.renameSync(oldPath, newPath);
+  rename = async (oldPath: fs.PathLike, newPath: fs.PathLike): Promise<void> => {
+    await this.cache.transactionEnded();
+    this.cache.renameSync(oldPath, newPath);
+  };
 }

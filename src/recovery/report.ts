@@ -43,6 +43,8 @@ export interface RecoveryReport {
   cleanBuffersKept: number;
   cleanBuffersDropped: number;
   ioErrors: number;
+  /** Flushed transactions replayed from the journal into a region that was lost (created afresh). */
+  journal: { replayedMelds: number; tornTail: boolean };
   problems: string[];
   durationMs: number;
 }
@@ -58,6 +60,6 @@ export function emptyReport(): RecoveryReport {
     lists: { lru: noRepair(), dirty: noRepair() }, linksRepaired: 0,
     dirtyBuffersFound: 0, dirtyBuffersWritten: 0, bytesWritten: 0, filesTouched: [], buffersClamped: 0,
     droppedWithFile: 0, orphanFilesFreed: 0, corruptBuffers: 0, quarantined: [], lostAndFound: null,
-    cleanBuffersKept: 0, cleanBuffersDropped: 0, ioErrors: 0, problems: [], durationMs: 0,
+    cleanBuffersKept: 0, cleanBuffersDropped: 0, ioErrors: 0, journal: { replayedMelds: 0, tornTail: false }, problems: [], durationMs: 0,
   };
 }

@@ -21,6 +21,7 @@ import { NamespaceIntent } from '../cache/intent';
 import { DIRTY_LIST, List, LRU } from '../cache/lists';
 import { CLEAN, Registry } from '../cache/registry';
 import { SIZE_DIRTY, SizeTable } from '../cache/sizes';
+import { Segments } from '../cache/segments';
 import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from '../cache/undo';
 import { checkRelativePath } from '../fs/paths';
 import { quarantine, LOST_AND_FOUND, type QuarantineRecord } from './quarantine';
@@ -31,8 +32,6 @@ export interface RecoveryOptions {
   keepClean: boolean;
   /** Progress while writing dirty data (bytes done, bytes total). */
   onProgress?: (done: number, total: number) => void;
-  /** Restores the segment area's bytes for SEGMENT undo records (transactions). */
-  segmentView?: { viewId: number; base: number };
 }
 
 const O_PATH = 0o10000000;
@@ -73,7 +72,7 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
 
   // 3. Roll back an operation cut in the middle.
   const suspect = new Set<number>(); // buffers whose bytes a damaged undo area could not restore
-  if (undo.isActive()) rollBack(region, reg, sizes, undo, options, report, suspect);
+  if (undo.isActive()) rollBack(region, reg, sizes, undo, new Segments(mem, g, rootFd), report, suspect);
 
   // 4. Complete a rename or unlink that was armed.
   completeIntent(intent, rootFd, entries, report);
@@ -268,7 +267,7 @@ function readFileTable(table: FileTable, report: RecoveryReport): FileEntry[] {
 }
 
 function rollBack(
-  region: Region, reg: Registry, sizes: SizeTable, undo: UndoLog, options: RecoveryOptions,
+  region: Region, reg: Registry, sizes: SizeTable, undo: UndoLog, segments: Segments,
   report: RecoveryReport, suspect: Set<number>,
 ): void {
   const mem = region.memory;
@@ -294,8 +293,10 @@ function rollBack(
       reg.commit(b, r.oldStatus & STATE_MASK, r.oldLen, r.oldCrc);
     } else if (r.type === UNDO_SIZE_RECORD) {
       sizes.commit(r.file, r.size, r.zeroFrom, r.flags);
-    } else if (r.type === UNDO_SEGMENT_RECORD && options.segmentView) {
-      mem.move(options.segmentView.viewId, options.segmentView.base + r.offset, mem.metaId, r.dataByte, r.count);
+    } else if (r.type === UNDO_SEGMENT_RECORD) {
+      const seg = segments.get(r.segment);
+      if (seg && r.offset + r.count <= seg.length) mem.move(mem.metaId, seg.byte + r.offset, mem.metaId, r.dataByte, r.count);
+      else report.problems.push(`undo record names segment ${r.segment}, which does not hold that range; skipped`);
     }
   }
   if (contents.damaged > 0) {

@@ -23,7 +23,10 @@ import { injectCorruption, type Injected } from './corrupt';
 import { Model, verify, readTree, type Verdict } from './oracle';
 import { LineReader, type OpRecord } from './protocol';
 import { mulberry } from './random';
-import { builtins } from './workloads';
+import { chooseHeader } from '../../region/header';
+import { Segments } from '../../cache/segments';
+import { readOnlyMemory } from '../inspect/inspect';
+import { ACCOUNT_FILES, ACCOUNTS_PER_FILE, BALANCES_SEGMENT, builtins, OPENING_BALANCE } from './workloads';
 
 export interface CampaignOptions {
   /** Number of SIGKILLs of the workload. */
@@ -84,6 +87,8 @@ export interface CampaignResult {
   workloadFailures: number;
   corruptionsInjected: number;
   corruptionsDetected: number;
+  /** Transfer workload: times the totals were checked after a recovery. */
+  totalsChecked: number;
   durationMs: number;
   failures: Failure[];
   replay: string;
@@ -108,9 +113,42 @@ export function validateCampaign(o: Partial<CampaignOptions>): CampaignOptions {
   const blockSize = checkInteger('blockSize', o.blockSize ?? 4096, 512, 1 << 20);
   const killDuringRecovery = checkNumber('killDuringRecovery', o.killDuringRecovery ?? 0.2, 0, 1);
   const corrupt = checkNumber('corrupt', o.corrupt ?? 0, 0, 1);
+  if (corrupt > 0 && workload === 'transfer') {
+    throw invalidValue('corrupt', 'must be 0 for the transfer workload (a quarantined block breaks the totals by design)', corrupt);
+  }
   const runMs = o.runMs ?? [5, 100];
   if (runMs[0] < 0 || runMs[1] < runMs[0]) throw outOfRange('runMs', 'a range [min, max] with 0 <= min <= max', runMs);
   return { kills, seed, workload, regionSize, blockSize, killDuringRecovery, corrupt, keep: o.keep ?? false, dir: o.dir, runMs, onProgress: o.onProgress };
+}
+
+/** The segments of a region, read from its file (the region is not open: recovery closed it, or its owner waits). */
+function segmentsOf(region: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const fd = fs.openSync(region, 'r');
+  try {
+    const head = Buffer.alloc(8192);
+    fs.readSync(fd, head, 0, head.length, 0);
+    const g = chooseHeader(head, region).header.geometry;
+    if (g.segmentAreaBytes === 0) return out;
+    for (const seg of new Segments(readOnlyMemory(fd, g), g, -1).all()) out.set(seg.name, Buffer.from(seg.view));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
+}
+
+/** The transfer workload's invariant: every account file sums to the opening total, and the segment mirrors the files. */
+function transferTotals(root: string, segments: Map<string, Buffer>): { ok: boolean; details: string[] } {
+  const files = ACCOUNT_FILES.map((f) => (fs.existsSync(join(root, f)) ? fs.readFileSync(join(root, f)) : Buffer.alloc(0)));
+  const seg = segments.get(BALANCES_SEGMENT);
+  if (files.every((f) => f.length === 0) && (!seg || seg.every((b) => b === 0))) return { ok: true, details: [] }; // not set up yet
+  const expected = BigInt(ACCOUNT_FILES.length * ACCOUNTS_PER_FILE * OPENING_BALANCE);
+  let sum = 0n;
+  for (const f of files) for (let i = 0; i + 8 <= f.length; i += 8) sum += f.readBigInt64LE(i);
+  const details: string[] = [];
+  if (sum !== expected) details.push(`the account files sum to ${sum}, expected ${expected}`);
+  if (!seg || !seg.equals(Buffer.concat(files))) details.push('the balances segment does not mirror the account files');
+  return { ok: details.length === 0, details };
 }
 
 /** Quarantine records written since the last call (by any recovery, killed or not). */
@@ -196,7 +234,7 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
     workload: o.workload, seed: o.seed, kills: 0, killsByTimer: 0, killsAtStore: 0, recoveries: 0, recoveriesByWorkload: 0,
     recoveriesByCli: 0, killsDuringRecovery: 0, acknowledgedWrites: 0, acknowledgedOps: 0, inFlightApplied: 0, inFlightAbsent: 0,
     bytesVerified: 0, lost: 0, torn: 0, orderViolations: 0, corruptionsWritten: 0, recoveryFailures: 0, workloadFailures: 0, corruptionsInjected: 0,
-    corruptionsDetected: 0, durationMs: 0, failures: [],
+    corruptionsDetected: 0, totalsChecked: 0, durationMs: 0, failures: [],
     replay: `riocache crashtest --workload ${o.workload} --seed ${o.seed} --kills ${o.kills} --kill-during-recovery ${o.killDuringRecovery} ` +
       `--corrupt ${o.corrupt} --region-size ${o.regionSize} --block-size ${o.blockSize} --keep`,
     ok: true,
@@ -207,8 +245,10 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
   let nextSeq = 0;
   let crashed = false;
   let run = 0;
+  const segmentAreaSize = builtins[o.workload]?.segmentAreaSize;
   const cfgFor = (killAtStore?: number): ChildConfig => ({
     region, root, size: o.regionSize!, blockSize: o.blockSize!, workload: o.workload, seed: o.seed, run: run++, firstSeq: nextSeq,
+    ...(segmentAreaSize ? { segmentAreaSize } : {}),
     ...(killAtStore === undefined ? {} : { killAtStore }),
   });
   const onMessage = (kind: string, body: any) => {
@@ -238,7 +278,8 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
 
   /** Checks the recovered files; resolves the in-flight operation; accounts for injected corruption. */
   const check = (kill: number, report: RecoveryReport | null, injected: Injected[]): boolean => {
-    const v: Verdict = verify(root, model, pending, injected);
+    const segments = segmentsOf(region);
+    const v: Verdict = verify(root, model, pending, injected, segments);
     r.bytesVerified += v.bytesVerified;
     if (!v.ok) {
       r.lost += v.lost;
@@ -249,6 +290,14 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
         : v.torn ? 'G2: the in-flight operation is torn' : 'G1: acknowledged data is missing';
       fail(kill, what, v.details);
       return false;
+    }
+    if (o.workload === 'transfer') {
+      const totals = transferTotals(root, segments);
+      if (!totals.ok) {
+        fail(kill, 'the transfers do not balance', totals.details);
+        return false;
+      }
+      r.totalsChecked++;
     }
     if (pending) {
       if (v.applied) {

@@ -24,6 +24,7 @@ export interface ChildConfig {
   firstSeq: number;
   /** SIGKILL itself right before this region store (counted from the open), if set. */
   killAtStore?: number;
+  segmentAreaSize?: string;
 }
 
 function loadWorkload(name: string): Workload {
@@ -41,6 +42,7 @@ async function main(): Promise<void> {
   const workload = loadWorkload(cfg.workload);
   const cache = openCacheSync({
     region: cfg.region, root: cfg.root, size: cfg.size, blockSize: cfg.blockSize,
+    ...(cfg.segmentAreaSize ? { segmentAreaSize: cfg.segmentAreaSize } : {}),
     writeBack: { intervalMs: 20, maxAgeMs: 50, dirtyRatio: 0.5 },
   });
   sendLine(pipe, encode('R', cache.recovery));

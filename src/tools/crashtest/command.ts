@@ -20,6 +20,7 @@ export function formatCampaign(r: CampaignResult): string {
     ['torn (G2)', r.torn],
     ['order violations (G3)', r.orderViolations],
     ['corruptions injected / detected (G5)', `${r.corruptionsInjected} / ${r.corruptionsDetected}`],
+    ...(r.workload === 'transfer' ? [['totals checked (files = segment = opening total)', r.totalsChecked] as [string, number]] : []),
     ['recovery failures', r.recoveryFailures],
     ['workload failures', r.workloadFailures],
     ['time', `${(r.durationMs / 1000).toFixed(1)} s`],

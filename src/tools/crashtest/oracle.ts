@@ -64,12 +64,15 @@ class FileModel {
 
 export class Model {
   readonly files = new Map<string, FileModel>();
+  /** Segments, by name (transactional workloads). */
+  readonly segments = new Map<string, Buffer>();
 
   constructor(readonly seed: number) {}
 
   clone(): Model {
     const m = new Model(this.seed);
     for (const [k, v] of this.files) m.files.set(k, v.clone());
+    for (const [k, v] of this.segments) m.segments.set(k, Buffer.from(v));
     return m;
   }
 
@@ -114,6 +117,7 @@ export class Model {
         return;
       case 'transfer':
         if (r.data) r.files.forEach((file, i) => this.ensure(file).write(0, Buffer.from(r.data![i], 'base64'), r.seq));
+        if (r.segment) this.segments.set(r.segment.name, Buffer.from(r.segment.data, 'base64'));
         return;
     }
   }
@@ -156,7 +160,7 @@ export function readTree(root: string): Map<string, Buffer> {
   const walk = (rel: string) => {
     for (const e of fs.readdirSync(join(root, rel), { withFileTypes: true })) {
       const p = rel ? `${rel}/${e.name}` : e.name;
-      if (p === 'lost+found') continue;
+      if (p === 'lost+found' || p === '.riocache') continue; // the cache's own files
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) out.set(p, fs.readFileSync(join(root, p)));
     }
@@ -188,25 +192,27 @@ function withExcuses(model: Model, excused: Excused[]): Model {
   return m;
 }
 
-function same(model: Model, actual: Map<string, Buffer>): boolean {
+function same(model: Model, actual: Map<string, Buffer>, segments: Map<string, Buffer>): boolean {
   if (model.files.size !== actual.size) return false;
   for (const [path, f] of model.files) if (!actual.get(path)?.equals(f.bytes)) return false;
+  for (const [name, bytes] of model.segments) if (!segments.get(name)?.equals(bytes)) return false;
   return true;
 }
 
 /** Compares the recovered tree with the model before and after the in-flight operation. */
-export function verify(root: string, model: Model, pending: OpRecord | null, excused: Excused[] = []): Verdict {
+export function verify(root: string, model: Model, pending: OpRecord | null, excused: Excused[] = [],
+  segments = new Map<string, Buffer>()): Verdict {
   const actual = readTree(root);
   const before = withExcuses(model, excused);
   let bytesVerified = 0;
   for (const f of before.files.values()) bytesVerified += f.bytes.length;
-  if (same(before, actual)) return { ok: true, corruptionWritten: false, applied: pending ? false : null, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
+  if (same(before, actual, segments)) return { ok: true, corruptionWritten: false, applied: pending ? false : null, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
   let after: Model | null = null;
   if (pending) {
     after = model.clone();
     after.apply(pending);
     after = withExcuses(after, excused);
-    if (same(after, actual)) return { ok: true, corruptionWritten: false, applied: true, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
+    if (same(after, actual, segments)) return { ok: true, corruptionWritten: false, applied: true, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
   }
   // Neither: find out what is missing and whether the in-flight write is torn.
   const details: string[] = [];
@@ -270,6 +276,13 @@ export function verify(root: string, model: Model, pending: OpRecord | null, exc
       torn = true;
       details.push(`${path}: the in-flight operation is torn (${inflightHits} of its bytes present, ${inflightMisses} absent)`);
     }
+  }
+  for (const [name, bytes] of before.segments) {
+    const got = segments.get(name);
+    const alt = after?.segments.get(name);
+    if (got && (got.equals(bytes) || (alt && got.equals(alt)))) continue;
+    details.push(`segment ${name}: matches neither the state before nor after the in-flight transaction`);
+    torn = true;
   }
   // A wrong byte no acknowledged write explains (a hole, a resized file) still counts as one loss.
   const lost = lostSeqs.size + (unattributed && lostSeqs.size === 0 ? 1 : 0);

@@ -14,7 +14,11 @@ export type OpRecord =
   | { seq: number; op: 'rename'; from: string; to: string }
   | { seq: number; op: 'unlink'; file: string }
   | { seq: number; op: 'fsync'; file: string }
-  | { seq: number; op: 'transfer'; from: number; to: number; amount: number; files: string[]; data?: string[] };
+  | {
+      seq: number; op: 'transfer'; from: number; to: number; amount: number;
+      /** Post-images of whole files (base64), and of a segment. */
+      files: string[]; data?: string[]; segment?: { name: string; data: string };
+    };
 
 /** Deterministic bytes for write `seq` of a campaign: the harness rebuilds them instead of shipping them. */
 export function payload(seed: number, seq: number, length: number): Buffer {

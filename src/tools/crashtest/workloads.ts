@@ -83,6 +83,8 @@ export interface BuiltinWorkload {
   regionSize: string;
   /** Directories the workload expects under the root. */
   directories: string[];
+  /** A segment area, for workloads that use segments. */
+  segmentAreaSize?: string;
   description: string;
 }
 
@@ -93,4 +95,76 @@ export const builtins: Record<string, BuiltinWorkload> = {
     run: mixed, regionSize: '512KiB', directories: ['m', 'n'],
     description: 'create/write/truncate/rename/unlink/fsync with eviction and back-pressure',
   },
+};
+
+/** Accounts of the transfer workload: two files of 64 balances each, mirrored in a segment. */
+export const ACCOUNTS_PER_FILE = 64;
+export const ACCOUNT_FILES = ['accounts-a', 'accounts-b'];
+export const BALANCES_SEGMENT = 'balances';
+export const OPENING_BALANCE = 1000;
+
+/**
+ * Money transfers as transactions: each moves an amount between two accounts
+ * (often in two files) and updates the segment mirror in the same meld, with
+ * flush true or false at random.
+ */
+export const transfers: Workload = async (ctx) => {
+  const cache = ctx.cache;
+  const total = ACCOUNT_FILES.length * ACCOUNTS_PER_FILE;
+  const seg = cache.segment(BALANCES_SEGMENT, total * 8);
+  const segView = new DataView(seg.buffer, seg.byteOffset, seg.byteLength);
+  const fds = ACCOUNT_FILES.map((f) => ctx.fd(f));
+  if (cache.fs.fstatSync(fds[0]).size === 0) {
+    // Opening balances, as one meld (recorded as a transfer of 0 with full images).
+    const images = ACCOUNT_FILES.map(() => Buffer.alloc(ACCOUNTS_PER_FILE * 8));
+    images.forEach((img) => { for (let i = 0; i < ACCOUNTS_PER_FILE; i++) img.writeBigInt64LE(BigInt(OPENING_BALANCE), i * 8); });
+    const segImage = Buffer.concat(images);
+    ctx.record({ op: 'transfer', from: 0, to: 0, amount: 0, files: ACCOUNT_FILES, data: images.map((b) => b.toString('base64')),
+      segment: { name: BALANCES_SEGMENT, data: segImage.toString('base64') } }, () =>
+      cache.transactionSync((tfs, tx) => {
+        images.forEach((img, i) => tfs.writeSync(fds[i], img, 0, img.length, 0));
+        tx.setRange(seg, 0, seg.length);
+        seg.set(segImage);
+      }, { flush: true }));
+  }
+  const read = (account: number): bigint => {
+    const b = Buffer.alloc(8);
+    cache.fs.readSync(fds[Math.floor(account / ACCOUNTS_PER_FILE)], b, 0, 8, (account % ACCOUNTS_PER_FILE) * 8);
+    return b.readBigInt64LE(0);
+  };
+  for (let i = 0; ; i++) {
+    const from = Math.floor(ctx.random() * total);
+    let to = Math.floor(ctx.random() * total);
+    if (to === from) to = (to + 1) % total;
+    const amount = 1 + Math.floor(ctx.random() * 50);
+    const balances = ACCOUNT_FILES.map((_, f) => {
+      const img = Buffer.alloc(ACCOUNTS_PER_FILE * 8);
+      cache.fs.readSync(fds[f], img, 0, img.length, 0);
+      return img;
+    });
+    const next = (account: number, v: bigint) =>
+      balances[Math.floor(account / ACCOUNTS_PER_FILE)].writeBigInt64LE(v, (account % ACCOUNTS_PER_FILE) * 8);
+    const fromBalance = read(from) - BigInt(amount);
+    const toBalance = read(to) + BigInt(amount);
+    next(from, fromBalance);
+    next(to, toBalance);
+    const flush = ctx.random() < 0.2;
+    ctx.record({ op: 'transfer', from, to, amount, files: ACCOUNT_FILES, data: balances.map((b) => b.toString('base64')),
+      segment: { name: BALANCES_SEGMENT, data: Buffer.concat(balances).toString('base64') } }, () =>
+      cache.transactionSync((tfs, tx) => {
+        for (const [account, v] of [[from, fromBalance], [to, toBalance]] as const) {
+          const b = Buffer.alloc(8);
+          b.writeBigInt64LE(v, 0);
+          tfs.writeSync(fds[Math.floor(account / ACCOUNTS_PER_FILE)], b, 0, 8, (account % ACCOUNTS_PER_FILE) * 8);
+          tx.setRange(seg, account * 8, 8);
+          segView.setBigInt64(account * 8, v, true);
+        }
+      }, { flush }));
+    if (i % 16 === 0) await ctx.yield();
+  }
+};
+
+builtins.transfer = {
+  run: transfers, regionSize: '1MiB', directories: [], segmentAreaSize: '64KiB',
+  description: 'money transfers between accounts in two files and a segment, as transactions (flush true and false)',
 };

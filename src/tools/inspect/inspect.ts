@@ -77,7 +77,7 @@ export interface InspectReport {
  * A read-only stand-in for RegionMemory: the metadata in a Buffer, data
  * blocks read on demand. It has no store methods at all.
  */
-function readOnlyMemory(fd: number, g: Geometry): RegionMemory {
+export function readOnlyMemory(fd: number, g: Geometry): RegionMemory {
   const meta = Buffer.alloc(g.dataOffset);
   fs.readSync(fd, meta, 0, g.dataOffset, 0);
   const ab = meta.buffer.slice(meta.byteOffset, meta.byteOffset + meta.byteLength);
