@@ -56,6 +56,17 @@ export class BlockIndex {
     this.size++;
   }
 
+  /** Puts `nb` in `b`'s slot: both name the same block (a shadow write). */
+  replace(b: number, nb: number): void {
+    const reg = this.reg;
+    let i = BlockIndex.hash(reg.field(b, D.file), reg.field(b, D.blockLo), reg.field(b, D.blockHi)) & this.mask;
+    while (this.slots[i] !== b) {
+      if (this.slots[i] === NIL) throw new Error('internal: replacing a buffer the index does not hold');
+      i = (i + 1) & this.mask;
+    }
+    this.slots[i] = nb;
+  }
+
   /** Removes buffer b (backward-shift deletion keeps probe chains intact). */
   remove(b: number): void {
     const reg = this.reg;

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { regionError } from '../errors';
-import { NIL, UNDO_KIND_WRITE } from '../region/format';
+import { D, NIL, UNDO_KIND_WRITE } from '../region/format';
 import type { Region } from '../region/region';
 import type { RegionMemory } from '../region/primitives';
 import { BlockIndex } from './blockIndex';
@@ -46,6 +46,8 @@ export interface EngineStats {
   backPressureAsync: number;
   corruptBuffers: number;
   undoWrites: number;
+  /** Whole-block overwrites done by a shadow buffer (no undo). */
+  shadowWrites: number;
 }
 
 export interface EngineHooks {
@@ -79,7 +81,7 @@ export class Engine {
   readonly stats: EngineStats = {
     hits: 0, misses: 0, readBytes: 0, writeBytes: 0, writes: 0, evictions: 0, writeBackBytes: 0,
     writeBackBatches: 0, writeBackErrors: 0, fdatasyncs: 0, backPressureSync: 0, backPressureAsync: 0,
-    corruptBuffers: 0, undoWrites: 0,
+    corruptBuffers: 0, undoWrites: 0, shadowWrites: 0,
   };
   private readonly pendingFills = new Map<FileState, Map<number, PendingFill>>();
   /**
@@ -285,7 +287,7 @@ export class Engine {
       const to = Math.min(end, start + bs) - start;
       const off = this.reg.viewOffset(b);
       dst.set(this.reg.bytes(b).subarray(off + from, off + to), dstOffset + (start + from - position));
-      this.lru.moveToHead(b);
+      this.pool.referenced[b] = 1;
     }
     this.stats.hits += hits;
     this.stats.readBytes += n;
@@ -310,6 +312,16 @@ export class Engine {
     // The old last block grows with zeros when the write starts past it.
     const oldLast = Math.floor((oldSize - 1) / bs);
     const gap = oldSize % bs !== 0 && oldLast < first && this.index.get(slot, oldLast) !== NIL ? oldLast : -1;
+
+    // A single cached block rewritten whole: a shadow copy, no undo at all.
+    if (first === last && end <= oldSize && this.tx === null && this.pool.freeCount > 0) {
+      const b = this.index.get(slot, first);
+      if (b !== NIL && position === first * bs && end === Math.min(oldSize, first * bs + bs) &&
+          this.pool.busy[b] === 0 && this.pool.pins[b] === 0) {
+        this.shadowWrite(file, b, first, src, srcOffset, length);
+        return length;
+      }
+    }
 
     // 1. Gather a buffer for every touched block; nothing live changes here.
     const bufs = this.opBuffers;
@@ -424,8 +436,7 @@ export class Engine {
         from = Math.max(position, start) - start;
         const to = Math.min(end, start + bs) - start;
         if (from > oldLen) this.mem.fill(viewId, off + oldLen, from - oldLen, 0);
-        const srcFrom = srcOffset + (start + from - position);
-        this.mem.writeBytes(viewId, off + from, src.subarray(srcFrom, srcFrom + (to - from)));
+        this.mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset + (start + from - position), to - from);
       }
       // In a persistent-memory region, the bytes are durable before the descriptor names them.
       if (this.mem.persistMode !== 'none') this.mem.persist(viewId, off, newLen);
@@ -438,7 +449,7 @@ export class Engine {
       if (isNew[i] === 1) {
         this.pool.publish(b, file, true);
       } else {
-        this.lru.moveToHead(b);
+        this.pool.referenced[b] = 1;
         if (!wasDirty) this.pool.markDirty(b, file);
       }
       if (this.pendingFills.size > 0) this.invalidateFill(file, block);
@@ -463,6 +474,49 @@ export class Engine {
   }
 
   writeBackRatio = 0.5;
+
+  /**
+   * Rewrites the whole live range of cached block `block` (buffer `b`) by a
+   * shadow buffer: the new bytes go into a free buffer that names the same
+   * block with a larger version; its status store is the commit. A cut
+   * before it leaves the new buffer FREE; after it, two buffers name the
+   * block and recovery keeps the newer (docs/format.md §4, "Twins"). Then
+   * the old buffer is freed. No old byte is copied anywhere.
+   */
+  private shadowWrite(file: FileState, b: number, block: number, src: Uint8Array, srcOffset: number, length: number): void {
+    const reg = this.reg;
+    const pool = this.pool;
+    const nb = pool.allocate(); // freeCount > 0: a free buffer, never an eviction
+    pool.assign(nb, file, block);
+    this.mem.store(reg.word(nb, D.version), (reg.version(b) + 1) | 0);
+    const viewId = reg.viewId(nb);
+    const off = reg.viewOffset(nb);
+    this.mem.writeInto(reg.bytes(nb), viewId, off, src, srcOffset, length);
+    if (this.mem.persistMode !== 'none') this.mem.persist(viewId, off, length);
+    const wasDirty = reg.isDirty(b);
+    reg.commit(nb, DIRTY, length, reg.compute(nb, length)); // the commit
+    // The new buffer takes the old one's place in the index and the lists; the old one goes FREE.
+    this.index.replace(b, nb);
+    this.lru.replace(b, nb);
+    if (wasDirty) {
+      this.dirtyList.replace(b, nb);
+      pool.dirtySince[nb] = pool.dirtySince[b];
+    }
+    reg.commitState(b, FREE);
+    pool.owner[b] = null;
+    file.buffers.delete(b);
+    pool.referenced[b] = 0;
+    pool.giveBack(b);
+    pool.owner[nb] = file;
+    file.buffers.add(nb);
+    pool.referenced[nb] = 1;
+    if (!wasDirty) pool.markDirty(nb, file);
+    if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+    this.stats.writes++;
+    this.stats.writeBytes += length;
+    this.stats.shadowWrites++;
+    if (pool.dirtyCount > reg.count * this.writeBackRatio) this.writeBack.kick();
+  }
 
   // ---------------------------------------------------------------- truncation
 

@@ -81,6 +81,25 @@ export class List {
     reg.setLink(b, spec.prev, NIL);
   }
 
+  /**
+   * Puts `nb` where `b` is (same neighbours), taking `b` off: a shadow write's
+   * new buffer keeps its twin's place. nb's own links first, then the forward
+   * link that makes it reachable, then the back-link.
+   */
+  replace(b: number, nb: number): void {
+    const { reg, mem, spec } = this;
+    const prev = reg.link(b, spec.prev);
+    const next = reg.link(b, spec.next);
+    reg.setLink(nb, spec.prev, prev);
+    reg.setLink(nb, spec.next, next);
+    if (prev !== NIL) reg.setLink(prev, spec.next, nb);
+    else mem.store(spec.headWord, nb);
+    if (next !== NIL) reg.setLink(next, spec.prev, nb);
+    else mem.store(spec.tailWord, nb);
+    reg.setLink(b, spec.next, NIL);
+    reg.setLink(b, spec.prev, NIL);
+  }
+
   moveToHead(b: number): void {
     if (this.mem.i32[this.spec.headWord] === b) return;
     this.remove(b);

@@ -26,6 +26,13 @@ export class BufferPool {
   readonly busy: Uint8Array;
   /** When each buffer became dirty (ms), for the age policy. */
   readonly dirtySince: Float64Array;
+  /**
+   * Reference bits (CLOCK's second chance): a hit sets its buffer's bit
+   * instead of moving it in the LRU list (a dozen stores); eviction moves a
+   * referenced buffer to the head, clearing its bit, and looks further.
+   * Transient: after a crash, the list order alone is the hint it was.
+   */
+  readonly referenced: Uint8Array;
   /** The file each non-free buffer belongs to. */
   readonly owner: Array<FileState | null>;
   dirtyCount = 0;
@@ -42,6 +49,7 @@ export class BufferPool {
     this.pins = new Uint16Array(n);
     this.busy = new Uint8Array(n);
     this.dirtySince = new Float64Array(n);
+    this.referenced = new Uint8Array(n);
     this.owner = new Array(n).fill(null);
   }
 
@@ -79,9 +87,14 @@ export class BufferPool {
     for (let steps = 0; b !== NIL && steps < EVICTION_SCAN_MAX; steps++) {
       const prev = this.lru.prev(b);
       if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0) {
-        this.evict(b);
-        this.stats.evictions++;
-        return this.free[--this.freeTop];
+        if (this.referenced[b] === 1) {
+          this.referenced[b] = 0; // second chance: recently used, to the head
+          this.lru.moveToHead(b);
+        } else {
+          this.evict(b);
+          this.stats.evictions++;
+          return this.free[--this.freeTop];
+        }
       }
       b = prev;
     }
@@ -130,6 +143,7 @@ export class BufferPool {
 
   /** CLEAN -> FREE. */
   evict(b: number): void {
+    this.referenced[b] = 0;
     const file = this.owner[b];
     this.index.remove(b);
     this.lru.remove(b);
@@ -145,6 +159,7 @@ export class BufferPool {
    * block instead of free: see FileState.ghosts.
    */
   drop(b: number): void {
+    this.referenced[b] = 0;
     const file = this.owner[b];
     const wasDirty = this.reg.isDirty(b);
     this.index.remove(b);

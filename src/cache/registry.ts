@@ -2,7 +2,7 @@
  * The registry (docs/format.md §4): one descriptor per data block. This
  * module reads descriptors and changes them only through the primitives.
  */
-import { crc32cOf } from '../region/checksum';
+import { mix4 } from '../region/checksum';
 import { CLEAN, D, DESCRIPTOR_WORDS, DIRTY, FREE, NIL, SEL_BIT, STATE_MASK, WRITING } from '../region/format';
 import type { Geometry } from '../region/geometry';
 import type { RegionMemory } from '../region/primitives';
@@ -79,9 +79,9 @@ export class Registry {
     return this.i32[this.base + b * DESCRIPTOR_WORDS + f];
   }
 
-  /** Identity seed of a buffer's checksum (§4): crc32c of (file, generation, block). */
+  /** Identity seed of a buffer's checksum (§4): a 32-bit mix of (file, generation, block). */
   static seed(file: number, gen: number, block: number): number {
-    return crc32cOf(file, gen, block % 2 ** 32, Math.floor(block / 2 ** 32));
+    return mix4(file, gen, block % 2 ** 32 | 0, Math.floor(block / 2 ** 32));
   }
 
   seedOf(b: number): number {

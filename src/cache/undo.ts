@@ -9,7 +9,7 @@
  * A write seals all its records before arming, so a cut while recording a
  * write leaves the area IDLE and changes nothing.
  */
-import { crc32cWords } from '../region/checksum';
+import { mixWords } from '../region/checksum';
 import {
   U, UNDO_ACTIVE, UNDO_BYTES_RECORD, UNDO_HEADER_BYTES, UNDO_IDLE, UNDO_RECORD_HEAD_BYTES, UNDO_SEGMENT_RECORD,
   UNDO_SIZE_RECORD, UR,
@@ -110,13 +110,22 @@ export class UndoLog {
    * record cut before it is ignored (while ACTIVE, records are appended in
    * front of a recovery that may read them).
    */
-  private head(values: number[]): number {
+  private head(type: number, a: number, b: number, c: number, d: number, e: number, f: number, g: number, h: number, i: number): number {
     const mem = this.mem;
     const byte = this.recordsByte + this.cursor;
     const w = byte / 4;
-    for (let i = 0; i < UR.seq; i++) mem.store(w + i, values[i] ?? 0);
+    mem.store(w, type);
+    mem.store(w + 1, a);
+    mem.store(w + 2, b);
+    mem.store(w + 3, c);
+    mem.store(w + 4, d);
+    mem.store(w + 5, e);
+    mem.store(w + 6, f);
+    mem.store(w + 7, g);
+    mem.store(w + 8, h);
+    mem.store(w + 9, i);
     mem.store(w + UR.seq, this.opSeq);
-    mem.store(w + UR.check, crc32cWords(mem.i32, w, UR.check) | 0);
+    mem.store(w + UR.check, mixWords(mem.i32, w, UR.check));
     this.count++;
     return byte;
   }
@@ -133,8 +142,7 @@ export class UndoLog {
     if (need > this.remaining()) throw new Error('internal: undo area overflow (the caller must size operations)');
     // The old bytes first, the head (and its checksum) after: see head().
     this.mem.move(this.mem.metaId, this.recordsByte + this.cursor + UNDO_RECORD_HEAD_BYTES, srcViewId, srcOffset, count);
-    this.head([UNDO_BYTES_RECORD, buffer, file, block % HI | 0, Math.floor(block / HI), offset, count,
-      oldStatus, oldLen, oldCrc | 0]);
+    this.head(UNDO_BYTES_RECORD, buffer, file, block % HI | 0, Math.floor(block / HI), offset, count, oldStatus, oldLen, oldCrc | 0);
     this.cursor += need;
     this.noteRecord();
   }
@@ -142,8 +150,8 @@ export class UndoLog {
   addSize(file: number, size: number, zeroFrom: number, flags: number): void {
     if (UNDO_RECORD_HEAD_BYTES > this.remaining()) throw new Error('internal: undo area overflow');
     const zNone = zeroFrom >= Number.MAX_SAFE_INTEGER;
-    this.head([UNDO_SIZE_RECORD, file, size % HI | 0, Math.floor(size / HI), zNone ? -1 : zeroFrom % HI | 0,
-      zNone ? -1 : Math.floor(zeroFrom / HI), flags]);
+    this.head(UNDO_SIZE_RECORD, file, size % HI | 0, Math.floor(size / HI), zNone ? -1 : zeroFrom % HI | 0,
+      zNone ? -1 : Math.floor(zeroFrom / HI), flags, 0, 0, 0);
     this.cursor += UNDO_RECORD_HEAD_BYTES;
     this.noteRecord();
   }
@@ -152,14 +160,14 @@ export class UndoLog {
     const need = UndoLog.recordBytes(count);
     if (need > this.remaining()) throw new Error('internal: undo area overflow');
     this.mem.move(this.mem.metaId, this.recordsByte + this.cursor + UNDO_RECORD_HEAD_BYTES, srcViewId, srcOffset, count);
-    this.head([UNDO_SEGMENT_RECORD, segment, offset, count]);
+    this.head(UNDO_SEGMENT_RECORD, segment, offset, count, 0, 0, 0, 0, 0, 0);
     this.cursor += need;
     this.noteRecord();
   }
 
   static headerCheck(i32: Int32Array, w: number): number {
     // seq and kind, then file, offset and length; the count words are hints.
-    return crc32cWords(i32, w + U.file, 4, crc32cWords(i32, w + U.seq, 2)) | 0;
+    return mixWords(i32, w + U.file, 4, mixWords(i32, w + U.seq, 2));
   }
 
   /** Seals the header and arms the area: from here a cut rolls the operation back. */
@@ -214,7 +222,7 @@ export class UndoLog {
       const byte = this.recordsByte + cursor;
       const r = byte / 4;
       const v = (k: number) => i32[r + k];
-      if ((crc32cWords(i32, r, UR.check) | 0) !== v(UR.check) || v(UR.seq) !== seq) break;
+      if (mixWords(i32, r, UR.check) !== v(UR.check) || v(UR.seq) !== seq) break;
       const type = v(0);
       const payload = type === UNDO_SIZE_RECORD ? 0 : type === UNDO_BYTES_RECORD ? v(6) : v(3);
       if (payload < 0 || cursor + UndoLog.recordBytes(payload) > this.capacity) break;

@@ -33,6 +33,8 @@ export interface RecoveryReport {
   bytesWritten: number;
   filesTouched: string[];
   buffersClamped: number;
+  /** Twins (two buffers of one block, a cut shadow write) resolved by keeping the newer. */
+  twinsResolved: number;
   /** Dirty buffers of files that were unlinked or replaced: dropped, as the program asked. */
   droppedWithFile: number;
   orphanFilesFreed: number;
@@ -58,7 +60,7 @@ export function emptyReport(): RecoveryReport {
     undo: { rolledBack: false, records: 0, damaged: false, restoreFailures: 0 },
     intent: { operation: null, diskStepRedone: false, damaged: false },
     lists: { lru: noRepair(), dirty: noRepair() }, linksRepaired: 0,
-    dirtyBuffersFound: 0, dirtyBuffersWritten: 0, bytesWritten: 0, filesTouched: [], buffersClamped: 0,
+    dirtyBuffersFound: 0, dirtyBuffersWritten: 0, bytesWritten: 0, filesTouched: [], buffersClamped: 0, twinsResolved: 0,
     droppedWithFile: 0, orphanFilesFreed: 0, corruptBuffers: 0, quarantined: [], lostAndFound: null,
     cleanBuffersKept: 0, cleanBuffersDropped: 0, ioErrors: 0, journal: { replayedMelds: 0, tornTail: false }, problems: [], durationMs: 0,
   };

@@ -157,10 +157,25 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
     const key = `${slot}:${reg.block(b)}`;
     const twin = seen.get(key);
     if (twin !== undefined) {
-      report.problems.push(`buffers ${twin} and ${b} both hold ${entry.path} block ${reg.block(b)}`);
-      if (dirty) save(b, entry.path, 'duplicate of another buffer', reg.crc(b), 0);
-      else drop(b);
-      continue;
+      // Twins: a shadow write was cut between its commit and the old buffer's
+      // release. The larger version is the newer (docs/format.md §4, "Twins").
+      if (reg.version(b) === reg.version(twin)) {
+        report.problems.push(`buffers ${twin} and ${b} both hold ${entry.path} block ${reg.block(b)} at the same version`);
+        if (dirty) save(b, entry.path, 'duplicate of another buffer', reg.crc(b), 0);
+        else drop(b);
+        continue;
+      }
+      report.twinsResolved++;
+      if (((reg.version(b) - reg.version(twin)) | 0) < 0) {
+        drop(b); // the older one
+        continue;
+      }
+      // The earlier twin is the older: take it back out of the counts, drop it.
+      const list = dirtyByFile.get(slot);
+      const at = list ? list.indexOf(twin) : -1;
+      if (list && at >= 0) list.splice(at, 1);
+      else if (reg.state(twin) === CLEAN && options.keepClean) report.cleanBuffersKept--;
+      drop(twin);
     }
     seen.set(key, b);
     // Clamp to the size (invariant 5): bytes past it were never committed.
@@ -189,7 +204,6 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
       let list = dirtyByFile.get(slot);
       if (!list) dirtyByFile.set(slot, (list = []));
       list.push(b);
-      dirtyBytes += Math.min(reg.len(b), want);
     } else if (!options.keepClean) {
       drop(b);
       report.cleanBuffersDropped++;
@@ -199,6 +213,7 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
   }
 
   // 6. Verify and write the dirty buffers, file by file.
+  for (const list of dirtyByFile.values()) for (const b of list) dirtyBytes += reg.len(b);
   let done = 0;
   options.onProgress?.(0, dirtyBytes);
   for (let s = 0; s < entries.length; s++) {

@@ -127,6 +127,21 @@ export class RegionMemory {
     this.view(viewId).set(source, offset);
   }
 
+  /**
+   * Copies `length` bytes of `source` from `sourceOffset` into `target` (the
+   * data view `viewId`) at `offset`: the hot path of writes, without the
+   * allocation of a subarray when the whole source is copied, and with a
+   * plain loop for small copies (cheaper than TypedArray.set's setup).
+   */
+  writeInto(target: Uint8Array, viewId: number, offset: number, source: Uint8Array, sourceOffset: number, length: number): void {
+    if (this.tracer !== null) {
+      this.tracer({ kind: 'bytes', target: viewId, offset, length, source: source.subarray(sourceOffset, sourceOffset + length) });
+    }
+    if (sourceOffset === 0 && length === source.length) target.set(source, offset);
+    else if (length <= 64) for (let i = 0; i < length; i++) target[offset + i] = source[sourceOffset + i];
+    else target.set(source.subarray(sourceOffset, sourceOffset + length), offset);
+  }
+
   /** Copies within the region (between any two views); ranges may overlap. */
   move(dstId: number, dstOffset: number, srcId: number, srcOffset: number, length: number): void {
     if (length === 0) return;

@@ -261,7 +261,7 @@ function examine(fd: number, g: Geometry, report: InspectReport, verify: boolean
       cachedBlocks: 0, dirtyBlocks: 0, dirtyBytes: 0,
     });
   });
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   for (let b = 0; b < reg.count; b++) {
     const state = reg.state(b);
     const key = STATE_NAMES[state] as 'free' | 'clean' | 'dirty' | 'writing';
@@ -277,8 +277,12 @@ function examine(fd: number, g: Geometry, report: InspectReport, verify: boolean
       continue;
     }
     const id = `${slot}:${reg.block(b)}`;
-    if (seen.has(id)) report.problems.push(`two buffers hold ${f.path} block ${reg.block(b)}`);
-    seen.add(id);
+    const twin = seen.get(id);
+    if (twin !== undefined) {
+      if (reg.version(twin) === reg.version(b)) report.problems.push(`two buffers hold ${f.path} block ${reg.block(b)} at the same version`);
+      else report.repairable.push(`buffers ${twin} and ${b} hold ${f.path} block ${reg.block(b)} (a cut shadow write: the newer version wins)`);
+    }
+    seen.set(id, b);
     f.cachedBlocks++;
     const len = reg.len(b);
     if (len < 0 || len > g.blockBytes) {
