@@ -11,7 +11,7 @@
  * plots (out: bench/results, or bench/results/tmp for --quick).
  */
 import * as fs from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { progressBar, table, formatDuration } from '../src/tools/term';
 import { trials as allTrials } from './trials';
@@ -19,7 +19,7 @@ import type { TrialDef } from './trials/types';
 import { aggregateTrial, summarizeProcess, type ProcessSummary, type TrialResult } from './lib/aggregate';
 import type { OpJob, OpResult } from './lib/protocol';
 import { runRecovery, type RecoveryResults } from './lib/recoveryRunner';
-import { machine, markdownReport, overviewSvg, recoverySvg, regionSvg, trialSvg, verdicts } from './lib/report';
+import { machine, markdownReport, overviewSvg, recoverySvg, regionSvg, trialSvg, verdicts, type Machine } from './lib/report';
 import { SEED_DEFAULT } from './lib/rng';
 import { diskBase, removeStale, shmBase } from './lib/scratch';
 import { runWorker } from './lib/spawn';
@@ -61,14 +61,45 @@ function parse(argv: string[]) {
     .option('--no-recovery', 'skip the recovery trials')
     .option('--no-trials', 'only the recovery trials')
     .option('--out <dir>', 'where latest.json, latest.md and the SVGs go')
+    .option('--from <json>', 'run nothing: rewrite latest.md and the SVGs from an earlier latest.json')
     .exitOverride();
   program.parse(argv, { from: 'user' });
-  return program.opts<{ quick?: boolean; json?: boolean; reps?: number; only?: string; recovery: boolean; trials: boolean; out?: string }>();
+  return program.opts<{
+    quick?: boolean; json?: boolean; reps?: number; only?: string; recovery: boolean; trials: boolean; out?: string; from?: string;
+  }>();
+}
+
+type Report = {
+  startedAt: string; durationS: number; command: string; quick: boolean; settings: Settings; machine: Machine;
+  trials: TrialResult[]; recovery: RecoveryResults | null;
+};
+
+/** latest.md and the SVGs, from the results (of this run, or of a saved latest.json with --from). */
+function writeReport(report: Report, out: string): void {
+  const { trials, recovery } = report;
+  fs.writeFileSync(join(out, 'latest.md'), markdownReport({
+    startedAt: report.startedAt, command: report.command, quick: report.quick, reps: report.settings.reps,
+    settings: { ...report.settings }, machine: report.machine, trials, recovery, durationS: report.durationS,
+  }));
+  for (const t of trials) if (t.contenders.length > 0) fs.writeFileSync(join(out, `${t.id}.svg`), trialSvg(t));
+  if (trials.length > 1) fs.writeFileSync(join(out, 'overview.svg'), overviewSvg(trials));
+  if (recovery) {
+    fs.writeFileSync(join(out, 'recovery-scaling.svg'), recoverySvg(recovery));
+    fs.writeFileSync(join(out, 'region-scaling.svg'), regionSvg(recovery));
+  }
 }
 
 async function main(): Promise<number> {
   const started = Date.now();
   const opts = parse(process.argv.slice(2));
+  if (opts.from) {
+    const saved = JSON.parse(fs.readFileSync(opts.from, 'utf8')) as Report;
+    const dir = resolve(opts.out ?? dirname(resolve(opts.from)));
+    fs.mkdirSync(dir, { recursive: true });
+    writeReport(saved, dir);
+    process.stderr.write(`Rewrote ${join(dir, 'latest.md')} and the SVGs from ${opts.from}.\n`);
+    return 0;
+  }
   const quick = opts.quick === true;
   const settings: Settings = { ...(quick ? QUICK : FULL) };
   if (opts.reps !== undefined) {
@@ -120,6 +151,7 @@ async function main(): Promise<number> {
     }
   }
   bar.done(`${done} processes`);
+  const trialsS = (Date.now() - started) / 1000;
   const trials: TrialResult[] = chosen.map((t) => aggregateTrial(t, quick, runs.get(t.id)!, failed.get(t.id)!));
 
   let recovery: RecoveryResults | null = null;
@@ -137,6 +169,7 @@ async function main(): Promise<number> {
     }
     rbar.done();
   }
+  const recoveryS = (Date.now() - started) / 1000 - trialsS;
   cleanup();
 
   const command = `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim();
@@ -144,6 +177,7 @@ async function main(): Promise<number> {
     version: 1,
     startedAt: new Date(started).toISOString(),
     durationS: (Date.now() - started) / 1000,
+    phasesS: { trials: trialsS, recovery: recoveryS },
     command,
     quick,
     settings,
@@ -154,17 +188,7 @@ async function main(): Promise<number> {
     failures,
   };
   fs.writeFileSync(join(out, 'latest.json'), `${JSON.stringify(report, null, 1)}\n`);
-  const md = markdownReport({
-    startedAt: report.startedAt, command, quick, reps: settings.reps, settings: { ...settings }, machine: report.machine,
-    trials, recovery, durationS: report.durationS,
-  });
-  fs.writeFileSync(join(out, 'latest.md'), md);
-  for (const t of trials) if (t.contenders.length > 0) fs.writeFileSync(join(out, `${t.id}.svg`), trialSvg(t));
-  if (trials.length > 1) fs.writeFileSync(join(out, 'overview.svg'), overviewSvg(trials));
-  if (recovery) {
-    fs.writeFileSync(join(out, 'recovery-scaling.svg'), recoverySvg(recovery));
-    fs.writeFileSync(join(out, 'region-scaling.svg'), regionSvg(recovery));
-  }
+  writeReport(report, out);
 
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(report)}\n`);

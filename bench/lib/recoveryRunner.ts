@@ -58,14 +58,20 @@ export interface RecoveryResults {
   shmDirty: RecoveryPoint[];
   region: RecoveryPoint[];
   clean: CleanPoint[];
-  /** Least squares of recovery ms against dirty GiB, per series. */
+  /** Least squares of the median recovery ms against dirty GiB, per series. */
   diskFit: Fit;
   fit: Fit;
-  /** Extra ms per GiB of region: at fixed dirty bytes (recovery) and for a clean open. */
+  /** Extra ms per GiB of region (least squares over the medians): at fixed dirty bytes (recovery) and for a clean open. */
   regionSlopeMsPerGiB: number;
   cleanSlopeMsPerGiB: number;
-  /** Verification rate from the profiles: bytes written / time in crc32c under recoverRegion. */
-  verify: { bytes: number; verifyMs: number; gbps: number; pwriteMs: number; fdatasyncMs: number; sampledMs: number };
+  /**
+   * Verification rate from the profiles: bytes verified / self time of the
+   * crc32c calls under recoverRegion, per profiled run; the median and range.
+   */
+  verify: {
+    bytes: number; verifyMs: number; gbps: number; gbpsMin: number; gbpsMax: number; runs: number;
+    pwriteMs: number; fdatasyncMs: number; sampledMs: number;
+  };
   linear: { met: boolean; why: string };
   cleanOpenProfile: string;
   recoveryProfile: string;
@@ -176,9 +182,9 @@ function leastSquares(xs: number[], ys: number[]): { slope: number; intercept: n
   return { slope, intercept: my - slope * mx, r2: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy) };
 }
 
+/** Least squares over the medians (one noisy repetition on a shared machine must not decide linearity). */
 function fitOf(points: RecoveryPoint[]): Fit {
-  const runs = points.flatMap((p) => p.runs);
-  const f = leastSquares(runs.map((r) => r.dirtyBytes / GiB), runs.map((r) => r.durationMs));
+  const f = leastSquares(points.map((p) => p.dirtyBytes / GiB), points.map((p) => p.medianMs));
   return { slopeMsPerGiB: f.slope, interceptMs: f.intercept, r2: f.r2 };
 }
 
@@ -221,12 +227,13 @@ export async function runRecovery(o: RecoveryOptions): Promise<RecoveryResults> 
   const region = plan.regionSizes.map((s) => point(runs.get(`region:${s}`)!));
   const clean = plan.cleanSizes.map((s) => ({ regionBytes: s, wallMs: cleanRuns.get(s)!, medianMs: median(cleanRuns.get(s)!) }));
   const fit = fitOf(shmDirty);
-  const allRegion = region.flatMap((p) => p.runs);
-  const rs = leastSquares(allRegion.map((r) => r.regionBytes / GiB), allRegion.map((r) => r.durationMs));
-  const cs = leastSquares(clean.flatMap((c) => c.wallMs.map(() => c.regionBytes / GiB)), clean.flatMap((c) => c.wallMs));
+  const rs = leastSquares(region.map((p) => p.regionBytes / GiB), region.map((p) => p.medianMs));
+  const cs = leastSquares(clean.map((c) => c.regionBytes / GiB), clean.map((c) => c.medianMs));
   const profiled = [...diskDirty, ...shmDirty].flatMap((p) => p.runs).filter((r) => r.profile);
   const vBytes = profiled.reduce((a, r) => a + r.bytesWritten, 0);
   const vMs = profiled.reduce((a, r) => a + r.profile!.verifyMs, 0);
+  // Per run, then the median: the profiles sample every 500 µs and the machine is shared.
+  const rates = profiled.filter((r) => r.profile!.verifyMs > 0).map((r) => r.bytesWritten / (r.profile!.verifyMs / 1000) / 1e9);
   const share = fit.slopeMsPerGiB > 0 ? Math.max(0, rs.slope) / fit.slopeMsPerGiB : Infinity;
   const linearMet = fit.r2 >= LINEAR_R2_MIN && share <= REGION_SHARE_MAX;
   const largest = [...profiled].sort((a, b) => b.dirtyBytes - a.dirtyBytes || (a.filesOn === 'disk' ? -1 : 1))[0];
@@ -236,7 +243,8 @@ export async function runRecovery(o: RecoveryOptions): Promise<RecoveryResults> 
     diskFit: fitOf(diskDirty), fit,
     regionSlopeMsPerGiB: rs.slope, cleanSlopeMsPerGiB: cs.slope,
     verify: {
-      bytes: vBytes, verifyMs: vMs, gbps: vMs > 0 ? vBytes / (vMs / 1000) / 1e9 : NaN,
+      bytes: vBytes, verifyMs: vMs, gbps: rates.length > 0 ? median(rates) : NaN,
+      gbpsMin: Math.min(...rates), gbpsMax: Math.max(...rates), runs: rates.length,
       pwriteMs: profiled.reduce((a, r) => a + r.profile!.pwriteMs, 0),
       fdatasyncMs: profiled.reduce((a, r) => a + r.profile!.fdatasyncMs, 0),
       sampledMs: profiled.reduce((a, r) => a + r.profile!.sampledMs, 0),
