@@ -1,0 +1,16 @@
+/** The table of trials, in the order they run and are reported. */
+import { append100 } from './append100';
+import { mix7030 } from './mix7030';
+import { overwrite4k, overwrite4kHot } from './overwrite4k';
+import { readHit4k, readHit4kHot } from './readHit4k';
+import { readMiss4k } from './readMiss4k';
+import { sequential } from './sequential';
+import type { TrialDef } from './types';
+
+export const trials: TrialDef[] = [overwrite4k, overwrite4kHot, append100, readHit4k, readHit4kHot, readMiss4k, mix7030, sequential];
+
+export function trialById(id: string): TrialDef {
+  const t = trials.find((x) => x.id === id);
+  if (!t) throw new Error(`no trial "${id}" (known: ${trials.map((x) => x.id).join(', ')})`);
+  return t;
+}

@@ -1,0 +1,30 @@
+/**
+ * 4 KiB read miss: riocache's cache (32 MiB) is smaller than the file
+ * (256 MiB) and the reads visit every block once in a seeded random order,
+ * over and over, so under LRU every read misses and fills a buffer from the
+ * file. The file is in the OS page cache for every contender, so a miss
+ * costs riocache a pread plus its bookkeeping; fs.readSync is that pread
+ * alone. lmdb, the Map and the floor have no miss to compare (they hold
+ * everything in memory).
+ */
+import { nodeFs } from '../contenders/nodefs';
+import { riocache } from '../contenders/riocache';
+import { KiB, MiB, type TrialDef } from './types';
+
+export const readMiss4k: TrialDef = {
+  id: 'read-miss-4k',
+  title: '4 KiB read miss',
+  description: 'pread of 4 KiB, every block of a file several times the cache once per cycle in a random order, so riocache always misses',
+  op: 'read',
+  unit: 'ns/op',
+  workload: (quick) => ({
+    opBytes: 4 * KiB, fileBytes: quick ? 32 * MiB : 256 * MiB, cacheBytes: quick ? 8 * MiB : 32 * MiB,
+    prefill: 'cold', positions: 'cycle', warmupOps: quick ? 4096 : 16384,
+  }),
+  contenders: [
+    riocache('rio.sync', 'riocache cache.fs.readSync', { api: 'sync' }),
+    riocache('rio.promise', 'riocache FileHandle.read', { api: 'promise' }),
+    nodeFs('fs.sync', 'fs.readSync', { api: 'sync' }),
+    nodeFs('fs.promise', 'fs.promises FileHandle.read', { api: 'promise' }),
+  ],
+};
