@@ -141,8 +141,10 @@ export class Engine {
     if (b !== NIL) return b;
     for (let attempt = 0; attempt < 4 && b === NIL; attempt++) {
       this.stats.backPressureSync++;
-      this.writeBack.relieveSync(Math.max(8, Math.floor(this.reg.count / 16)));
-      b = this.pool.allocate();
+      const cleaned: number[] = [];
+      this.writeBack.relieveSync(Math.max(8, Math.floor(this.reg.count / 16)), cleaned);
+      b = this.pool.evictOneOf(cleaned);
+      if (b === NIL) b = this.pool.allocate();
     }
     if (b === NIL) {
       throw regionError('CACHE_EXHAUSTED', 'every buffer is pinned or in flight; the operation cannot proceed. ' +
@@ -252,8 +254,11 @@ export class Engine {
     this.zeroStale(file, b, block, got, len);
     this.reg.commit(b, CLEAN, len, this.reg.compute(b, len));
     this.pool.publish(b, file, false);
-    this.stats.misses++;
+    this.freshFill.add(b); // the read that asked for it counts it as its miss
   }
+
+  /** Buffers an asynchronous fill published for a read that will retry: counted as misses, not hits. */
+  private readonly freshFill = new Set<number>();
 
   private invalidateFill(file: FileState, block: number): void {
     const fills = this.pendingFills.get(file);
@@ -279,6 +284,8 @@ export class Engine {
       if (b === NIL) {
         if (!mayIO) return { kind: 'fill', file, block };
         b = this.fillSync(file, block);
+      } else if (this.freshFill.size > 0 && this.freshFill.delete(b)) {
+        this.stats.misses++;
       } else {
         hits++;
       }

@@ -83,20 +83,43 @@ export class BufferPool {
   /** A free buffer, evicting the least recently used clean one if needed; NIL if none. */
   allocate(): number {
     if (this.freeTop > 0) return this.free[--this.freeTop];
+    // The hand goes round at most once over referenced buffers (clearing
+    // their bits) and skips at most EVICTION_SCAN_MAX dirty, pinned or busy ones.
     let b = this.lru.tail();
-    for (let steps = 0; b !== NIL && steps < EVICTION_SCAN_MAX; steps++) {
+    let rotated = 0;
+    for (let steps = 0; b !== NIL && steps < EVICTION_SCAN_MAX && rotated <= this.reg.count; ) {
       const prev = this.lru.prev(b);
       if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0) {
         if (this.referenced[b] === 1) {
           this.referenced[b] = 0; // second chance: recently used, to the head
           this.lru.moveToHead(b);
+          rotated++;
+          if (prev === NIL) b = this.lru.tail(); // wrapped: the rotated ones are now ahead
+          else b = prev;
+          continue;
         } else {
           this.evict(b);
           this.stats.evictions++;
           return this.free[--this.freeTop];
         }
       }
+      steps++;
       b = prev;
+    }
+    return NIL;
+  }
+
+  /**
+   * Evicts one of `candidates` (buffers back-pressure just cleaned): they may
+   * lie anywhere in the LRU list, beyond the reach of allocate()'s scan.
+   */
+  evictOneOf(candidates: number[]): number {
+    for (const b of candidates) {
+      if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0 && this.owner[b] !== null) {
+        this.evict(b);
+        this.stats.evictions++;
+        return this.free[--this.freeTop];
+      }
     }
     return NIL;
   }

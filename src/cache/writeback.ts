@@ -383,7 +383,7 @@ export class WriteBack {
    * Back-pressure: writes back the oldest dirty buffers, about `want` of them,
    * synchronously, so that allocation can evict them. Returns how many became clean.
    */
-  relieveSync(want: number): number {
+  relieveSync(want: number, cleaned?: number[]): number {
     const { reg, pool, dirtyList } = this.host;
     const groups = new Map<FileState, number[]>();
     let picked = 0;
@@ -399,7 +399,10 @@ export class WriteBack {
       b = dirtyList.next(b);
     }
     const before = pool.dirtyCount;
-    for (const [file, buffers] of groups) this.writeFileSync(file, buffers, false);
+    for (const [file, buffers] of groups) {
+      this.writeFileSync(file, buffers, false);
+      if (cleaned) for (const b of buffers) if (reg.state(b) === CLEAN) cleaned.push(b);
+    }
     return before - pool.dirtyCount;
   }
 }

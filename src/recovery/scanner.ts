@@ -436,6 +436,27 @@ function repairList(list: List, reg: Registry, isMember: (b: number) => boolean)
 
 type Save = (b: number, path: string, reason: string, expected: number, actual: number) => void;
 
+/** writev until every byte is written (a short write is retried so the kernel's error surfaces). */
+function writeAll(fd: number, views: Uint8Array[], position: number): void {
+  let at = position;
+  let left = views;
+  while (left.length > 0) {
+    const n = fs.writevSync(fd, left, at);
+    if (n === 0) throw Object.assign(new Error('the kernel wrote nothing'), { code: 'EIO' });
+    at += n;
+    let skip = n;
+    const rest: Uint8Array[] = [];
+    for (const v of left) {
+      if (skip >= v.length) skip -= v.length;
+      else {
+        rest.push(skip > 0 ? v.subarray(skip) : v);
+        skip = 0;
+      }
+    }
+    left = rest;
+  }
+}
+
 /** Step 6 for one file. Returns true when the file was touched. */
 function writeFile(
   rootFd: number, reg: Registry, sizes: SizeTable, dirtyList: List, slot: number, entry: FileEntry,
@@ -472,14 +493,29 @@ function writeFile(
         save(b, entry.path, 'checksum mismatch', reg.crc(b), actual);
         continue;
       }
-      const off = reg.viewOffset(b);
-      let written = 0;
-      while (written < len) {
-        written += fs.writeSync(fd, reg.bytes(b), off + written, len - written, reg.block(b) * bs + written);
-      }
-      report.bytesWritten += len;
-      progress(len);
       good.push(b);
+    }
+    // Runs of consecutive blocks, one writev each, straight from the region.
+    for (let i = 0; i < good.length; ) {
+      const views: Uint8Array[] = [];
+      const first = reg.block(good[i]);
+      let bytes = 0;
+      let j = i;
+      for (; j < good.length && views.length < 512; j++) {
+        const b = good[j];
+        if (reg.block(b) !== first + (j - i)) break;
+        const len = reg.len(b);
+        views.push(reg.bytes(b).subarray(reg.viewOffset(b), reg.viewOffset(b) + len));
+        bytes += len;
+        if (len < bs) {
+          j++;
+          break; // a partial block ends a run
+        }
+      }
+      writeAll(fd, views, first * bs);
+      report.bytesWritten += bytes;
+      progress(bytes);
+      i = j;
     }
     fs.ftruncateSync(fd, s.size);
     fs.fdatasyncSync(fd);

@@ -253,6 +253,37 @@ describe('back-pressure (G9)', () => {
     for (let i = 0; i < written / chunk.length; i++) expect(disk[i * chunk.length + 100]).toBe(i & 0xff);
   });
 
+  it('sync writes with background write-back in flight never run out of buffers (a region past 17 MiB)', async () => {
+    // In-flight write-back can hold more buffers than eviction scans from the LRU
+    // tail; back-pressure must evict what it cleaned, wherever it lies.
+    const { root, cache } = fresh({ size: '24MiB' });
+    const fd = cache.fs.openSync('seq', 'w+');
+    const blk = Buffer.alloc(4096, 9);
+    const blocks = (96 << 20) / 4096;
+    for (let i = 0; i < blocks; i++) {
+      cache.fs.writeSync(fd, blk, 0, 4096, i * 4096);
+      if (i % 64 === 0) await new Promise((r) => setImmediate(r));
+    }
+    expect(cache.stats().backPressureSync).toBeGreaterThan(0);
+    await cache.close();
+    expect(fs.statSync(join(root, 'seq')).size).toBe(96 << 20);
+  });
+
+  it('a read-only scan larger than the cache evicts even when every buffer was referenced', () => {
+    const { root, cache } = fresh({ size: '4MiB' });
+    fs.writeFileSync(join(root, 'big'), Buffer.alloc(16 << 20, 1));
+    const fd = cache.fs.openSync('big', 'r');
+    const buf = Buffer.alloc(4096);
+    const capacityBlocks = cache.stats().capacityBlocks;
+    for (let pass = 0; pass < 3; pass++) {
+      for (let i = 0; i < capacityBlocks; i++) cache.fs.readSync(fd, buf, 0, 4096, i * 4096); // all hits: all referenced
+      for (let i = 0; i < (16 << 20) / 4096; i += 3) cache.fs.readSync(fd, buf, 0, 4096, i * 4096);
+    }
+    expect(cache.stats().evictions).toBeGreaterThan(capacityBlocks);
+    cache.fs.closeSync(fd);
+    cache.closeSync();
+  });
+
   it('sync writes write back inline when every buffer is dirty', () => {
     const { root, cache } = fresh({ writeBack: { intervalMs: 1e6, dirtyRatio: 1 } });
     const capacity = cache.stats().capacityBytes;
