@@ -97,6 +97,21 @@ napi_value CopyCrc32c(napi_env env, napi_callback_info info) {
   return uint32(env, crc32c_extend(seed, dst, n_dst));
 }
 
+// crc32cPatch(crc, old, new, offset, length, tail): the checksum after
+// old[offset, offset+length) became new[offset, offset+length) (tests).
+napi_value Crc32cPatch(napi_env env, napi_callback_info info) {
+  Args<6> a(env, info);
+  uint32_t crc;
+  unsigned char *was, *now;
+  size_t n1, n2;
+  int64_t tail;
+  if (!a.uint32(0, &crc, "crc") || !a.bytes(1, 3, 4, &was, &n1, "old") || !a.bytes(2, 3, 4, &now, &n2, "new") ||
+      !a.int64(5, &tail, "tail")) {
+    return nullptr;
+  }
+  return uint32(env, crc32c_patch(crc, was, now, n1, static_cast<uint64_t>(tail)));
+}
+
 // flush(view, offset, length): cache-line write-back without a fence.
 napi_value Flush(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
@@ -147,6 +162,7 @@ napi_value Init(napi_env env, napi_value exports) {
                         {"crc32cPortable", Crc32cPortable},
                         {"crc32cCombine", Crc32cCombine},
                         {"copyCrc32c", CopyCrc32c},
+                        {"crc32cPatch", Crc32cPatch},
                         {"flush", Flush},
                         {"fence", Fence},
                         {"persist", Persist},

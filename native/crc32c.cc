@@ -274,10 +274,13 @@ bool has_avx512_clmul() {
 }
 #endif
 
+void build_shift_tables();  // below crc32c_combine's helpers
+
 }  // namespace
 
 void crc32c_init() {
   build_tables();
+  build_shift_tables();
   impl = Impl::kPortable;
 #ifdef RIO_X86
   fold256 = fold_by(256);
@@ -317,6 +320,54 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t length) {
   if (impl != Impl::kPortable) return ~raw_hardware(~crc, p, length);
 #endif
   return crc32c_extend_portable(crc, data, length);
+}
+
+namespace {
+// x^(8t) mod P for t < kShiftNear, and x^(8 * kShiftNear * q) for q < kShiftFar:
+// a shift over t zero bytes is then one or two multiplications.
+constexpr size_t kShiftNear = 4096;
+constexpr size_t kShiftFar = 1024;
+uint32_t shift_near[kShiftNear];
+uint32_t shift_far[kShiftFar];
+bool shift_tables = false;
+
+void build_shift_tables() {
+  for (size_t t = 0; t < kShiftNear; t++) shift_near[t] = x2nmodp(t, 3);
+  for (size_t q = 0; q < kShiftFar; q++) shift_far[q] = x2nmodp(q * kShiftNear, 3);
+  shift_tables = true;
+}
+
+#ifdef RIO_X86
+// Raw crc (zero register, no inversion) of a ^ b, a word at a time.
+__attribute__((target("sse4.2"))) uint32_t raw_difference(const unsigned char* a, const unsigned char* b, size_t length) {
+  uint64_t c = 0;
+  size_t i = 0;
+  for (; i + 8 <= length; i += 8) c = _mm_crc32_u64(c, load64(a + i) ^ load64(b + i));
+  uint32_t raw = static_cast<uint32_t>(c);
+  for (; i < length; i++) raw = _mm_crc32_u8(raw, static_cast<unsigned char>(a[i] ^ b[i]));
+  return raw;
+}
+#endif
+
+uint32_t shift_zeros(uint32_t crc, uint64_t tail) {
+  if (!shift_tables) build_shift_tables();
+  const uint64_t q = tail / kShiftNear;
+  if (q >= kShiftFar) return multmodp(x2nmodp(tail, 3), crc);
+  if (q > 0) crc = multmodp(shift_far[q], crc);
+  return multmodp(shift_near[tail % kShiftNear], crc);
+}
+}  // namespace
+
+uint32_t crc32c_patch(uint32_t crc, const void* old_bytes, const void* new_bytes, size_t length, uint64_t tail) {
+  const unsigned char* a = static_cast<const unsigned char*>(old_bytes);
+  const unsigned char* b = static_cast<const unsigned char*>(new_bytes);
+  // Raw crc (zero register, no inversion) of the difference, a word at a time.
+  uint32_t raw = 0;
+#ifdef RIO_X86
+  if (impl != Impl::kPortable) return crc ^ shift_zeros(raw_difference(a, b, length), tail);
+#endif
+  for (size_t i = 0; i < length; i++) raw = table_portable[0][(raw ^ (a[i] ^ b[i])) & 0xff] ^ (raw >> 8);
+  return crc ^ shift_zeros(raw, tail);
 }
 
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b) {

@@ -13,6 +13,12 @@ uint32_t crc32c_extend(uint32_t crc, const void* data, size_t length);
 // The checksum of A||B from crc(A), crc(B) and the length of B.
 uint32_t crc32c_combine(uint32_t crc_a, uint32_t crc_b, uint64_t length_b);
 
+// The checksum of a message after `length` bytes at some offset changed from
+// `old_bytes` to `new_bytes`, when `tail` bytes of the message follow them:
+// crc ^ shift(raw crc of (old ^ new), tail). crc32c is linear, so the bytes
+// that did not change need not be read again.
+uint32_t crc32c_patch(uint32_t crc, const void* old_bytes, const void* new_bytes, size_t length, uint64_t tail);
+
 // The portable implementation, for tests and as the reference for the fast one.
 uint32_t crc32c_extend_portable(uint32_t crc, const void* data, size_t length);
 

@@ -1,5 +1,7 @@
 // Scratch-block ABI (Float64 slots; all offsets and lengths in bytes):
 //   crcAt:      [0]=view id [1]=offset [2]=length [3]=seed       -> [7]=crc
+//   patchAt:    [0]=new view [1]=new offset [2]=length [3]=old view [4]=old offset
+//               [5]=tail bytes [6]=old crc                       -> [7]=crc
 //   moveAt:     [0]=dst view [1]=dst offset [2]=src view [3]=src offset [4]=length
 //   fillAt:     [0]=view id [1]=offset [2]=length [3]=byte value
 //   flushAt:    [0]=view id [1]=offset [2]=length                (no fence)
@@ -37,6 +39,15 @@ napi_value CrcAt(napi_env env, napi_callback_info) {
   unsigned char* p;
   if (!range(env, in, s[0], s[1], s[2], &p)) return nullptr;
   s[7] = crc32c_extend(static_cast<uint32_t>(s[3]), p, static_cast<size_t>(s[2]));
+  return nullptr;
+}
+
+napi_value PatchAt(napi_env env, napi_callback_info) {
+  Instance* in = instance(env).get();
+  double* s = in->scratch;
+  unsigned char *now, *was;
+  if (!range(env, in, s[0], s[1], s[2], &now) || !range(env, in, s[3], s[4], s[2], &was)) return nullptr;
+  s[7] = crc32c_patch(static_cast<uint32_t>(s[6]), was, now, static_cast<size_t>(s[2]), static_cast<uint64_t>(s[5]));
   return nullptr;
 }
 
@@ -84,6 +95,7 @@ void finalize_nothing(napi_env, void*, void*) {}
 napi_status fastcalls_register(napi_env env, napi_value exports) {
   napi_status s = define_functions(env, exports,
                                    {{"crcAt", CrcAt},
+                                    {"patchAt", PatchAt},
                                     {"moveAt", MoveAt},
                                     {"fillAt", FillAt},
                                     {"flushAt", FlushAt},

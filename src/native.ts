@@ -15,6 +15,7 @@ export interface NativeAddon {
   crc32c(view: ArrayBufferView, offset: number, length: number, seed?: number): number;
   crc32cPortable(view: ArrayBufferView, offset: number, length: number, seed?: number): number;
   crc32cCombine(crcA: number, crcB: number, lengthB: number): number;
+  crc32cPatch(crc: number, old: ArrayBufferView, now: ArrayBufferView, offset: number, length: number, tail: number): number;
   copyCrc32c(src: ArrayBufferView, srcOffset: number, dst: ArrayBufferView, dstOffset: number, length: number, seed: number): number;
   flush(view: ArrayBufferView, offset: number, length: number): void;
   fence(): void;
@@ -34,6 +35,7 @@ export interface NativeAddon {
   allocate(fd: number, offset: number, length: number): void;
   /** Hot-path calls: arguments go through `scratch` (see native/fastcalls.cc). */
   crcAt(): void;
+  patchAt(): void;
   moveAt(): void;
   fillAt(): void;
   flushAt(): void;

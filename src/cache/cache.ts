@@ -101,6 +101,7 @@ export class Cache extends EventEmitter {
   /** The redo journal of flushed transactions. */
   private readonly journal: Journal;
   private currentTx: Transaction | null = null;
+  private readonly forgetAfterTx = new Set<FileState>();
   private txWaiters: Array<() => void> = [];
 
   /** @internal Use openCache() / openCacheSync(). */
@@ -552,7 +553,10 @@ export class Cache extends EventEmitter {
   /** An orphan (unlinked while open) is gone with its last descriptor. */
   private forget(file: FileState): void {
     const e = this.engine;
-    if (this.currentTx) return; // its buffers may be pinned by the transaction: finishTx comes back
+    if (this.currentTx) {
+      this.forgetAfterTx.add(file); // its buffers may be pinned by the transaction: finishTx comes back
+      return;
+    }
     e.dropAll(file);
     if (file.attached) this.releaseBacking(file);
     if (file.inFlight === 0) {
@@ -695,7 +699,7 @@ export class Cache extends EventEmitter {
     e.undo.begin();
     e.undo.arm(UNDO_KIND_TRANSACTION, -1, 0, 0);
     e.tx = { pinned: new Set() };
-    this.currentTx = new Transaction(this as unknown as TransactionHost, this.segments.all(), options);
+    this.currentTx = new Transaction(this as unknown as TransactionHost, () => this.segments.all(), options);
     return this.currentTx;
   }
 
@@ -810,7 +814,11 @@ export class Cache extends EventEmitter {
     tx.state = state;
     this.currentTx = null;
     // Orphans whose last descriptor closed during the transaction, and waiting writers.
-    for (const f of e.files) if (f?.orphan && f.openCount === 0) this.forget(f);
+    if (this.forgetAfterTx.size > 0) {
+      const orphans = [...this.forgetAfterTx];
+      this.forgetAfterTx.clear();
+      for (const f of orphans) if (f.openCount === 0) this.forget(f);
+    }
     const waiters = this.txWaiters;
     this.txWaiters = [];
     for (const w of waiters) w();

@@ -94,6 +94,8 @@ export class Engine {
   private readonly opBuffers: Int32Array;
   private readonly opBlocks: Float64Array;
   private readonly opNew: Uint8Array;
+  /** Where the undo area saved each touched buffer's old bytes (-1: not saved). */
+  private readonly opSaved: Float64Array;
 
   constructor(readonly region: Region, policy: WriteBackPolicy, private readonly hooks: EngineHooks) {
     const g = region.geometry;
@@ -116,6 +118,7 @@ export class Engine {
     this.opBuffers = new Int32Array(this.opBlocksMax + 1);
     this.opBlocks = new Float64Array(this.opBlocksMax + 1);
     this.opNew = new Uint8Array(this.opBlocksMax + 1);
+    this.opSaved = new Float64Array(this.opBlocksMax + 1);
     this.writeBack = new WriteBack(
       {
         reg: this.reg, sizes: this.sizes, pool: this.pool, dirtyList: this.dirtyList, stats: this.stats,
@@ -330,6 +333,12 @@ export class Engine {
       }
     }
 
+    // One cached block (the common case): the same protocol without the gathering.
+    if (first === last && gap < 0) {
+      const b = this.index.get(slot, first);
+      if (b !== NIL) return this.writeOne(file, b, first, src, srcOffset, length, position, oldSize, newSize);
+    }
+
     // 1. Gather a buffer for every touched block; nothing live changes here.
     const bufs = this.opBuffers;
     const blocks = this.opBlocks;
@@ -390,8 +399,10 @@ export class Engine {
     const tx = this.tx;
     const overwrite = tx !== null || position < oldSize;
     const reg = this.reg;
+    // A SIZE record only when the size can change: a rollback restores the old one.
+    const sizeRecord = newSize !== oldSize;
     if (tx) {
-      let need = UndoLog.recordBytes(0);
+      let need = sizeRecord ? UndoLog.recordBytes(0) : 0;
       for (let i = 0; i < count; i++) {
         const start = blocks[i] * bs;
         need += UndoLog.recordBytes(isNew[i] === 1 ? 0 : Math.max(0, Math.min(end, oldSize, start + bs) - Math.max(position, start)));
@@ -404,10 +415,12 @@ export class Engine {
       }
     }
     const recordsFrom = this.undo.written;
+    const saved = this.opSaved;
+    for (let i = 0; i < count; i++) saved[i] = -1;
     if (overwrite) {
       const undo = this.undo;
       if (!tx) undo.begin();
-      undo.addSize(slot, oldSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot]);
+      if (sizeRecord) undo.addSize(slot, oldSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot]);
       for (let i = 0; i < count; i++) {
         const b = bufs[i];
         const start = blocks[i] * bs;
@@ -418,7 +431,7 @@ export class Engine {
         const from = Math.max(position, start) - start;
         const to = Math.min(end, oldSize, start + bs) - start;
         const n = Math.max(0, to - from);
-        undo.addBytes(b, slot, blocks[i], from, n, reg.status(b), reg.len(b), reg.crc(b), reg.viewId(b), reg.viewOffset(b) + from);
+        saved[i] = undo.addBytes(b, slot, blocks[i], from, n, reg.status(b), reg.len(b), reg.crc(b), reg.viewId(b), reg.viewOffset(b) + from);
       }
       if (tx) undo.persistRecords(recordsFrom);
       else undo.arm(UNDO_KIND_WRITE, slot, position, length);
@@ -436,21 +449,26 @@ export class Engine {
       const oldLen = isNew[i] === 1 ? 0 : reg.len(b);
       const newLen = Math.min(bs, newSize - start);
       let from: number;
+      let to = 0;
       if (block === gap) {
         from = oldLen;
         this.mem.fill(viewId, off + oldLen, newLen - oldLen, 0);
       } else {
         from = Math.max(position, start) - start;
-        const to = Math.min(end, start + bs) - start;
+        to = Math.min(end, start + bs) - start;
         if (from > oldLen) this.mem.fill(viewId, off + oldLen, from - oldLen, 0);
         this.mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset + (start + from - position), to - from);
       }
       // In a persistent-memory region, the bytes are durable before the descriptor names them.
       if (this.mem.persistMode !== 'none') this.mem.persist(viewId, off, newLen);
-      // Appending to a buffer continues its checksum; anything else recomputes it.
+      // Appending to a buffer continues its checksum; an overwrite in place
+      // patches it from the old bytes the undo area saved (crc32c is linear);
+      // anything else recomputes it.
       const crc = isNew[i] === 0 && from >= oldLen
         ? this.mem.crc(viewId, off + oldLen, newLen - oldLen, reg.crc(b)) >>> 0
-        : reg.compute(b, newLen);
+        : isNew[i] === 0 && saved[i] >= 0 && newLen === oldLen && to <= oldLen && to > from
+          ? this.mem.patchCrc(reg.crc(b), viewId, off + from, this.mem.metaId, saved[i], to - from, newLen - to) >>> 0
+          : reg.compute(b, newLen);
       const wasDirty = isNew[i] === 0 && reg.isDirty(b);
       reg.commit(b, DIRTY, newLen, crc);
       if (isNew[i] === 1) {
@@ -481,6 +499,75 @@ export class Engine {
   }
 
   writeBackRatio = 0.5;
+
+  /**
+   * write() for one block already cached, step for step the protocol of
+   * docs/format.md §10: undo records (overwrite) and arm, the bytes, the
+   * descriptor's commit, the size, the undo commit. Nothing to gather, so
+   * nothing can fail before the first change but a full undo area (refused
+   * before any change).
+   */
+  private writeOne(file: FileState, b: number, block: number, src: Uint8Array, srcOffset: number, length: number,
+    position: number, oldSize: number, newSize: number): number {
+    const reg = this.reg;
+    const mem = this.mem;
+    const undo = this.undo;
+    const slot = file.slot;
+    const start = block * this.bs;
+    const from = position - start;
+    const to = from + length;
+    const oldLen = reg.len(b);
+    const newLen = Math.min(this.bs, newSize - start);
+    const oldCrc = reg.crc(b);
+    const viewId = reg.viewId(b);
+    const off = reg.viewOffset(b);
+    const tx = this.tx;
+    const overwrite = tx !== null || position < oldSize;
+    const sizeRecord = newSize !== oldSize;
+    let saved = -1;
+    if (overwrite) {
+      const n = Math.max(0, Math.min(to, oldLen) - from);
+      if (tx) {
+        const need = (sizeRecord ? UndoLog.recordBytes(0) : 0) + UndoLog.recordBytes(n);
+        if (need > undo.remaining()) {
+          throw regionError('UNDO_AREA_FULL', `this write needs ${need} bytes of undo records and the transaction has ` +
+            `${undo.remaining()} left of ${undo.capacity}. Nothing of the write was applied; abort the ` +
+            'transaction or make it smaller (or create the region with a larger undoSize).');
+        }
+      } else {
+        undo.begin();
+      }
+      const recordsFrom = undo.written;
+      if (sizeRecord) undo.addSize(slot, oldSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot]);
+      saved = undo.addBytes(b, slot, block, from, n, reg.status(b), oldLen, oldCrc, viewId, off + from);
+      if (tx) undo.persistRecords(recordsFrom);
+      else undo.arm(UNDO_KIND_WRITE, slot, position, length);
+      this.stats.undoWrites++;
+    }
+    if (from > oldLen) mem.fill(viewId, off + oldLen, from - oldLen, 0);
+    mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset, length);
+    if (mem.persistMode !== 'none') mem.persist(viewId, off, newLen);
+    const crc = from >= oldLen
+      ? mem.crc(viewId, off + oldLen, newLen - oldLen, oldCrc) >>> 0
+      : saved >= 0 && newLen === oldLen && to <= oldLen
+        ? mem.patchCrc(oldCrc, viewId, off + from, mem.metaId, saved, length, newLen - to) >>> 0
+        : reg.compute(b, newLen);
+    const wasDirty = reg.isDirty(b);
+    reg.commit(b, DIRTY, newLen, crc);
+    this.pool.referenced[b] = 1;
+    if (!wasDirty) this.pool.markDirty(b, file);
+    if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+    if (sizeRecord) this.sizes.commit(slot, newSize, this.sizes.zeroFrom(slot), this.sizes.flags[slot] | SIZE_DIRTY);
+    if (overwrite && !tx) undo.commit();
+    if (tx && !tx.pinned.has(b)) {
+      this.pool.pins[b]++;
+      tx.pinned.add(b);
+    }
+    this.stats.writes++;
+    this.stats.writeBytes += length;
+    if (this.pool.dirtyCount > reg.count * this.writeBackRatio) this.writeBack.kick();
+    return length;
+  }
 
   /**
    * Rewrites the whole live range of cached block `block` (buffer `b`) by a

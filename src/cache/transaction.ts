@@ -65,8 +65,8 @@ export class Transaction {
   /** The transaction's fs: writes through it belong to the transaction. */
   readonly fs: TransactionFs;
 
-  constructor(private readonly host: TransactionHost, segments: Segment[], options: TransactionOptions) {
-    this.snapshots = options.debug ? new Map(segments.map((s) => [s, Buffer.from(s.view)])) : null;
+  constructor(private readonly host: TransactionHost, segments: () => Segment[], options: TransactionOptions) {
+    this.snapshots = options.debug ? new Map(segments().map((s) => [s, Buffer.from(s.view)])) : null;
     this.fs = new TransactionFs(host, this);
   }
 
@@ -134,34 +134,48 @@ export class Transaction {
 /**
  * The fs a transaction hands its code: reads as cache.fs, and writes that
  * belong to the transaction. Calls that are not writes (truncate, rename,
- * unlink) are not transactional and are refused while it runs.
+ * unlink) are not transactional and are refused while it runs. Call its
+ * methods on it (`tfs.writeSync(...)`), as with a FileHandle.
  */
 export class TransactionFs {
   constructor(private readonly host: TransactionHost, private readonly tx: Transaction) {}
 
-  openSync = (path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode | null): number => this.host.fs.openSync(path, flags, mode);
-  closeSync = (fd: number): void => this.host.fs.closeSync(fd);
-  readSync = (fd: number, buffer: NodeJS.ArrayBufferView, offset?: number, length?: number, position?: number | null): number =>
-    this.host.fs.readSync(fd, buffer, offset, length, position);
-  fstatSync = (fd: number): fs.Stats => this.host.fs.fstatSync(fd);
-  readFileSync = (path: fs.PathOrFileDescriptor, options?: unknown): any => this.host.fs.readFileSync(path, options);
+  openSync(path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode | null): number {
+    return this.host.fs.openSync(path, flags, mode);
+  }
+
+  closeSync(fd: number): void {
+    this.host.fs.closeSync(fd);
+  }
+
+  readSync(fd: number, buffer: NodeJS.ArrayBufferView, offset?: number, length?: number, position?: number | null): number {
+    return this.host.fs.readSync(fd, buffer, offset, length, position);
+  }
+
+  fstatSync(fd: number): fs.Stats {
+    return this.host.fs.fstatSync(fd);
+  }
+
+  readFileSync(path: fs.PathOrFileDescriptor, options?: unknown): any {
+    return this.host.fs.readFileSync(path, options);
+  }
 
   /** writeSync(fd, buffer, offset?, length?, position?) or writeSync(fd, string, position?, encoding?), in the transaction. */
-  writeSync = (fd: number, data: NodeJS.ArrayBufferView | string, a?: unknown, b?: unknown, c?: unknown): number => {
+  writeSync(fd: number, data: NodeJS.ArrayBufferView | string, a?: unknown, b?: unknown, c?: unknown): number {
     this.tx.assertActive('write');
     const { bytes, offset, length, position } = writeArgsOf(data, a, b, c);
     return this.host.txWriteSync(this.tx, fd, bytes, offset, length, position);
-  };
+  }
 
   /** The promise form of writeSync (waits for room or a read instead of blocking). */
-  write = async (fd: number, data: NodeJS.ArrayBufferView | string, a?: unknown, b?: unknown, c?: unknown): Promise<number> => {
+  async write(fd: number, data: NodeJS.ArrayBufferView | string, a?: unknown, b?: unknown, c?: unknown): Promise<number> {
     this.tx.assertActive('write');
     const { bytes, offset, length, position } = writeArgsOf(data, a, b, c);
     return this.host.txWrite(this.tx, fd, bytes, offset, length, position);
-  };
+  }
 
   /** Appends to a file (opened 'a' for the call). */
-  appendFileSync = (path: fs.PathLike, data: string | Uint8Array): void => {
+  appendFileSync(path: fs.PathLike, data: string | Uint8Array): void {
     const fd = this.host.fs.openSync(path, 'a');
     try {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
@@ -169,5 +183,5 @@ export class TransactionFs {
     } finally {
       this.host.fs.closeSync(fd);
     }
-  };
+  }
 }

@@ -136,15 +136,18 @@ export class UndoLog {
     this.mem.store(this.headWord + U.recordBytes, this.cursor);
   }
 
+  /** Saves old bytes of a buffer; returns where (a byte offset in the metadata view) they were saved. */
   addBytes(buffer: number, file: number, block: number, offset: number, count: number, oldStatus: number,
-    oldLen: number, oldCrc: number, srcViewId: number, srcOffset: number): void {
+    oldLen: number, oldCrc: number, srcViewId: number, srcOffset: number): number {
     const need = UndoLog.recordBytes(count);
     if (need > this.remaining()) throw new Error('internal: undo area overflow (the caller must size operations)');
     // The old bytes first, the head (and its checksum) after: see head().
-    this.mem.move(this.mem.metaId, this.recordsByte + this.cursor + UNDO_RECORD_HEAD_BYTES, srcViewId, srcOffset, count);
+    const saved = this.recordsByte + this.cursor + UNDO_RECORD_HEAD_BYTES;
+    this.mem.move(this.mem.metaId, saved, srcViewId, srcOffset, count);
     this.head(UNDO_BYTES_RECORD, buffer, file, block % HI | 0, Math.floor(block / HI), offset, count, oldStatus, oldLen, oldCrc | 0);
     this.cursor += need;
     this.noteRecord();
+    return saved;
   }
 
   addSize(file: number, size: number, zeroFrom: number, flags: number): void {

@@ -177,6 +177,24 @@ export class RegionMemory {
     return s[7];
   }
 
+  /**
+   * A buffer's checksum after `length` bytes at (newId, newOffset) changed
+   * from the copy at (oldId, oldOffset), with `tail` checksummed bytes after
+   * them (a read: crc32c is linear, the unchanged bytes are not read).
+   */
+  patchCrc(crc: number, newId: number, newOffset: number, oldId: number, oldOffset: number, length: number, tail: number): number {
+    const s = this.scratch;
+    s[0] = newId;
+    s[1] = newOffset;
+    s[2] = length;
+    s[3] = oldId;
+    s[4] = oldOffset;
+    s[5] = tail;
+    s[6] = crc;
+    native.patchAt();
+    return s[7];
+  }
+
   // ---- persistence ----
 
   /** Starts writing a range back to its persistence domain, without waiting. */
