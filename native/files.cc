@@ -263,6 +263,24 @@ napi_value Allocate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// retireDescriptor(fd): points fd at /dev/null (dup3), closing the file it
+// held, without freeing the number. For a descriptor with asynchronous I/O
+// queued on it: those requests then read nothing and write nowhere, instead
+// of reaching whatever file the kernel would next give that number to.
+// Close it (fs.closeSync) once they have completed.
+napi_value RetireDescriptor(napi_env env, napi_callback_info info) {
+  Args<1> a(env, info);
+  int64_t fd;
+  if (!a.int64(0, &fd, "fd")) return nullptr;
+  int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) return throw_errno(env, errno, "open(/dev/null)");
+  int rc = dup3(null_fd, static_cast<int>(fd), O_CLOEXEC);
+  int saved = errno;
+  close(null_fd);
+  if (rc < 0) return throw_errno(env, saved, "dup3");
+  return nullptr;
+}
+
 }  // namespace
 
 napi_status files_register(napi_env env, napi_value exports) {
@@ -275,7 +293,8 @@ napi_status files_register(napi_env env, napi_value exports) {
                            {"renameBeneath", RenameBeneath},
                            {"mkdirBeneath", MkdirBeneath},
                            {"fadvise", Fadvise},
-                           {"allocate", Allocate}});
+                           {"allocate", Allocate},
+                           {"retireDescriptor", RetireDescriptor}});
 }
 
 }  // namespace rio

@@ -33,6 +33,7 @@ export interface NativeAddon {
   mkdirBeneath(rootFd: number, path: string, mode: number): void;
   fadvise(fd: number, offset: number, length: number, advice: 'dontneed' | 'willneed' | 'sequential' | 'random' | 'normal'): void;
   allocate(fd: number, offset: number, length: number): void;
+  retireDescriptor(fd: number): void;
   /** Hot-path calls: arguments go through `scratch` (see native/fastcalls.cc). */
   crcAt(): void;
   patchAt(): void;

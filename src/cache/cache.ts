@@ -25,6 +25,7 @@ import { UndoLog } from './undo';
 
 const UndoLogBytes = (n: number) => UndoLog.recordBytes(n);
 import type { FileEntry } from './fileTable';
+import { releaseBacking, settleParked } from './backing';
 import { type Descriptor, FIRST_DESCRIPTOR, FileState, type OpenDescriptor } from './files';
 import { SIZE_DIRTY, ZERO_NONE } from './sizes';
 import type { WriteBackPolicy } from './writeback';
@@ -102,6 +103,8 @@ export class Cache extends EventEmitter {
   private readonly journal: Journal;
   private currentTx: Transaction | null = null;
   private readonly forgetAfterTx = new Set<FileState>();
+  /** Files let go of while I/O on their descriptor was in flight (backing.ts). */
+  private readonly parked = new Set<FileState>();
   private txWaiters: Array<() => void> = [];
 
   /** @internal Use openCache() / openCacheSync(). */
@@ -114,7 +117,7 @@ export class Cache extends EventEmitter {
     this.engine = new Engine(region, config.policy, {
       quarantine: (b, f, e, a) => this.quarantineBuffer(b, f, e, a, 'write-back'),
       ioError: (err, f, op) => this.emitIoError(err, f, op),
-      afterWriteBack: (f) => this.maybeDetach(f),
+      afterIo: (f) => this.afterIo(f),
     });
     this.engine.writeBackRatio = config.policy.dirtyRatio;
     this.unverified = new Uint8Array(region.geometry.bufferCount);
@@ -249,7 +252,11 @@ export class Cache extends EventEmitter {
       }
       this.region.writeHeader({ shutdown: 'clean' });
     }
-    for (const f of e.files) if (f?.attached) this.releaseBacking(f);
+    // Closing under I/O in flight (closeSync): those descriptors are retired, not freed.
+    e.closed = true;
+    for (const f of e.files) if (f?.attached) this.letGo(f, true);
+    for (const f of this.parked) if (!f.ioInFlight) settleParked(f);
+    for (const f of this.parked) releaseBacking(f, true);
     for (const d of this.descriptors.values()) if (d.kind === 'directory') fs.closeSync(d.fd);
     this.descriptors.clear();
     this.region.close();
@@ -521,33 +528,39 @@ export class Cache extends EventEmitter {
   private retire(file: FileState): void {
     const e = this.engine;
     e.dropAll(file);
-    if (file.attached) this.releaseBacking(file);
+    this.letGo(file);
     const entry = e.fileTable.entries[file.slot];
     e.fileTable.commit(new Map([[file.slot, { ...entry, state: FILE_FREE }]]));
     e.files[file.slot] = undefined;
     if (this.byInode.get(`${file.dev}:${file.ino}`) === file) this.byInode.delete(`${file.dev}:${file.ino}`);
   }
 
-  private releaseBacking(file: FileState): void {
-    try {
-      native.unlock(file.fd);
-    } catch {
-      /* closing drops it anyway */
+  /** Lets go of the file's descriptor (parked while I/O on it is in flight: backing.ts). */
+  private letGo(file: FileState, closing = false): void {
+    releaseBacking(file, closing);
+    if (file.parked) this.parked.add(file);
+  }
+
+  /** After a write-back batch or a fill of the file completed. */
+  private afterIo(file: FileState): void {
+    if (file.parked) {
+      settleParked(file);
+      if (!file.parked) this.parked.delete(file);
+      return;
     }
-    fs.closeSync(file.fd);
-    file.fd = -1;
-    file.writable = false;
+    this.maybeDetach(file);
   }
 
   /** A closed file whose data is all on disk lets go of its descriptor and lock; its clean blocks stay. */
   private maybeDetach(file: FileState): void {
-    if (this.closedFlag || file.openCount > 0 || file.inFlight > 0 || !file.attached || this.needsFlush(file)) return;
+    if (this.closedFlag || file.openCount > 0 || file.ioInFlight || !file.attached) return;
     if (file.orphan) {
-      this.forget(file);
+      if (this.engine.files[file.slot] === file) this.forget(file);
       return;
     }
+    if (this.needsFlush(file)) return;
     this.engine.sizes.setStamp(file.slot, safeMtime(file.fd));
-    this.releaseBacking(file);
+    this.letGo(file);
   }
 
   /** An orphan (unlinked while open) is gone with its last descriptor. */
@@ -558,11 +571,12 @@ export class Cache extends EventEmitter {
       return;
     }
     e.dropAll(file);
-    if (file.attached) this.releaseBacking(file);
-    if (file.inFlight === 0) {
-      e.fileTable.commit(new Map([[file.slot, { ...e.fileTable.entries[file.slot], state: FILE_FREE }]]));
-      e.files[file.slot] = undefined;
-    }
+    // A write-back batch in flight still needs the slot and the descriptor:
+    // its end comes back here (afterIo -> maybeDetach).
+    if (file.inFlight > 0) return;
+    this.letGo(file);
+    e.fileTable.commit(new Map([[file.slot, { ...e.fileTable.entries[file.slot], state: FILE_FREE }]]));
+    e.files[file.slot] = undefined;
   }
 
   /** @internal close(2). */
@@ -1067,7 +1081,7 @@ export class Cache extends EventEmitter {
         changes.set(f.slot, { ...entry, state: FILE_ORPHAN });
       } else {
         e.dropAll(f);
-        if (f.attached) this.releaseBacking(f);
+        this.letGo(f);
         changes.set(f.slot, { ...entry, state: FILE_FREE });
         e.files[f.slot] = undefined;
       }

@@ -53,7 +53,8 @@ export interface EngineStats {
 export interface EngineHooks {
   quarantine(b: number, file: FileState, expected: number, actual: number): void;
   ioError(err: Error, file: FileState, op: string): void;
-  afterWriteBack(file: FileState): void;
+  /** After a write-back batch or a fill of the file completed. */
+  afterIo(file: FileState): void;
 }
 
 /** A fill in flight, so a write or eviction of its block can invalidate it. */
@@ -90,6 +91,8 @@ export class Engine {
    * buffers stay pinned (no eviction, no write-back) until it ends.
    */
   tx: { pinned: Set<number> } | null = null;
+  /** The cache closed: I/O completing now must not touch the (unmapped) region. */
+  closed = false;
   // Scratch arrays of the write core (one write at a time).
   private readonly opBuffers: Int32Array;
   private readonly opBlocks: Float64Array;
@@ -124,7 +127,10 @@ export class Engine {
         reg: this.reg, sizes: this.sizes, pool: this.pool, dirtyList: this.dirtyList, stats: this.stats,
         quarantine: (b, f, e, a) => this.hooks.quarantine(b, f, e, a),
         ioError: (err, f, op) => this.hooks.ioError(err, f, op),
-        afterWriteBack: (f) => this.hooks.afterWriteBack(f),
+        afterIo: (f) => this.hooks.afterIo(f),
+        holds: (f) => !this.closed && this.files[f.slot] === f,
+        isClosed: () => this.closed,
+        beforeCut: (f) => this.invalidateFills(f),
         fileOf: (b) => this.pool.owner[b],
       },
       policy,
@@ -222,7 +228,16 @@ export class Engine {
   /** The asynchronous fill: reads into a reserved buffer, publishes it only if still wanted. */
   async fillAsync(file: FileState, block: number): Promise<void> {
     if (this.index.get(file.slot, block) !== NIL) return;
-    let b = this.pool.takeGhost(file, block);
+    if (file.ghosts.has(block)) {
+      // The block's old buffer is a ghost whose write-back is in flight. The
+      // fill must not read into it: that write-back's completion frees a
+      // FREE, unowned buffer, and would free it under the read. Nor may it
+      // use other memory: the ghost's write could then land after a newer
+      // one of the block. Ghosts live only as long as their batch; wait it out.
+      await this.writeBack.drain();
+      return; // the caller retries
+    }
+    let b = NIL;
     while (b === NIL) {
       b = this.pool.allocate();
       if (b === NIL) await this.makeSpace(1);
@@ -235,6 +250,7 @@ export class Engine {
     const len = this.liveBytes(file, block);
     this.pool.assign(b, file, block);
     let got = 0;
+    file.reads++; // its descriptor is not closed under the read (backing.ts)
     try {
       const view = this.reg.bytes(b);
       const off = this.reg.viewOffset(b);
@@ -243,10 +259,20 @@ export class Engine {
         if (bytesRead === 0) break;
         got += bytesRead;
       }
+    } catch (err) {
+      if (!this.closed) this.pool.giveBack(b); // never published: back to the free stack
+      throw err;
     } finally {
+      file.reads--;
       this.pool.busy[b] = 0;
       if (fills.get(block) === pending) fills.delete(block);
+      this.hooks.afterIo(file);
     }
+    if (this.closed) throw regionError('REGION_CLOSED', 'the cache was closed while this read was filling a block.');
+    this.publishFill(file, b, block, pending, got, len);
+  }
+
+  private publishFill(file: FileState, b: number, block: number, pending: PendingFill, got: number, len: number): void {
     // An orphan (unlinked, still open) is read and written like any file until its last close.
     const still = !pending.stale && this.index.get(file.slot, block) === NIL && this.files[file.slot] === file;
     const nowLen = this.liveBytes(file, block);
@@ -267,6 +293,16 @@ export class Engine {
     const fills = this.pendingFills.get(file);
     const p = fills?.get(block);
     if (p) p.stale = true;
+  }
+
+  /**
+   * Every fill of the file in flight read bytes that a change of its length
+   * or of zeroFrom may have made stale (a cut of the disk file clears
+   * zeroFrom, so the fill could no longer tell): none of them is published.
+   */
+  invalidateFills(file: FileState): void {
+    const fills = this.pendingFills.get(file);
+    if (fills) for (const p of fills.values()) p.stale = true;
   }
 
   // ---------------------------------------------------------------- reads
@@ -623,6 +659,7 @@ export class Engine {
     const slot = file.slot;
     const oldSize = this.sizes.size(slot);
     if (length === oldSize) return;
+    if (this.pendingFills.size > 0) this.invalidateFills(file);
     const bs = this.bs;
     const reg = this.reg;
     if (length < oldSize) {
@@ -632,11 +669,19 @@ export class Engine {
       for (const b of [...file.buffers]) {
         const block = reg.block(b);
         if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+        // A buffer whose write-back is in flight: that write copies the
+        // buffer's memory whenever the kernel gets to it, possibly after the
+        // cut that removes these bytes from the disk. Zeroing what stopped
+        // being live makes a late write carry zeros, which is what the hole
+        // holds (the kernel serializes the write and the cut on the inode,
+        // so an earlier copy of the old bytes lands before the cut removes it).
         if (block > lastKept) {
+          if (this.pool.busy[b] !== 0) this.mem.fill(reg.viewId(b), reg.viewOffset(b), bs, 0);
           this.pool.drop(b);
         } else if (block === lastKept && reg.len(b) > length - block * bs) {
           const keep = length - block * bs;
           reg.commit(b, reg.state(b), keep, reg.compute(b, keep));
+          if (this.pool.busy[b] !== 0) this.mem.fill(reg.viewId(b), reg.viewOffset(b) + keep, bs - keep, 0);
         }
       }
     } else {
@@ -701,6 +746,7 @@ export class Engine {
 
   /** Every buffer of the file dropped (unlink, replaced by rename, stale on reattach). */
   dropAll(file: FileState): void {
+    if (this.pendingFills.size > 0) this.invalidateFills(file);
     for (const b of [...file.buffers]) {
       if (this.pendingFills.size > 0) this.invalidateFill(file, this.reg.block(b));
       this.pool.drop(b);

@@ -17,6 +17,14 @@ export class FileState {
   dirty = 0;
   /** Asynchronous write-back batches in flight. */
   inFlight = 0;
+  /** Asynchronous fills (reads into the cache) in flight. */
+  reads = 0;
+  /**
+   * The file was let go of while I/O on its descriptor was in flight: the
+   * descriptor stays open (lock released) until that I/O completes, so its
+   * number cannot be reused under it. See backing.ts.
+   */
+  parked = false;
   /**
    * Buffers dropped (truncated or unlinked) while their write-back was in
    * flight, by block: the same memory is reused if the block is written again,
@@ -38,6 +46,11 @@ export class FileState {
 
   get attached(): boolean {
     return this.fd >= 0;
+  }
+
+  /** Asynchronous I/O on the descriptor in flight (write-back or fills). */
+  get ioInFlight(): boolean {
+    return this.inFlight > 0 || this.reads > 0;
   }
 }
 

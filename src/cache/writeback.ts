@@ -48,7 +48,17 @@ export interface WriteBackHost {
   /** Reports a failed write or sync (G10): counted and emitted. */
   ioError(err: Error, file: FileState, op: string): void;
   /** Called after a file's write-back; lets the cache detach closed, clean files. */
-  afterWriteBack(file: FileState): void;
+  afterIo(file: FileState): void;
+  /**
+   * The file is still the one its slot holds and the region is open. A batch
+   * whose file was dropped (unlinked, replaced) or whose cache closed while
+   * it was in flight stops touching both: the slot may hold another file.
+   */
+  holds(file: FileState): boolean;
+  /** The cache closed (its region is unmapped). */
+  isClosed(): boolean;
+  /** Called before the disk file is cut to zeroFrom: fills in flight may have read what the cut removes. */
+  beforeCut(file: FileState): void;
   stats: { writeBackBytes: number; writeBackBatches: number; writeBackErrors: number; fdatasyncs: number };
   fileOf(b: number): FileState | null;
 }
@@ -190,6 +200,7 @@ export class WriteBack {
 
   /** Writes every dirty buffer of `file` and syncs it (fsync/fdatasync in 'disk' mode, flush). */
   async flushFile(file: FileState): Promise<void> {
+    if (!this.host.holds(file)) return; // dropped: nothing of it goes anywhere
     if (file.attached && !file.writable) {
       await this.sync(file);
       return;
@@ -201,7 +212,12 @@ export class WriteBack {
         if (round === 0 && file.attached) await this.sync(file); // nothing dirty: still sync, as fsync does
         return;
       }
-      await this.writeFileAsync(file, buffers, true);
+      // Tracked like the background batches: drain() must wait for every batch in flight.
+      const p = this.writeFileAsync(file, buffers, true);
+      this.running.add(p);
+      const untrack = () => this.running.delete(p);
+      p.then(untrack, untrack);
+      await p;
     }
   }
 
@@ -274,7 +290,7 @@ export class WriteBack {
 
   private async writeFileAsync(file: FileState, buffers: number[], force = false): Promise<void> {
     const { sizes, pool, stats } = this.host;
-    if (!file.attached) return;
+    if (!file.attached || !this.host.holds(file)) return;
     file.inFlight++;
     const plan = this.plan(file, buffers);
     for (const p of plan) pool.busy[p.b] = 1;
@@ -284,9 +300,11 @@ export class WriteBack {
     try {
       if (file.inFlight === 1) this.cutToZeroFrom(file); // R2, R6
       for (const run of this.runs(plan)) {
+        if (!this.host.holds(file)) return;
         await writeAllAsync(file.fd, run.map((p) => this.view(p)), run[0].block * this.host.reg.blockBytes);
         stats.writeBackBytes += run.reduce((n, p) => n + p.len, 0);
       }
+      if (!this.host.holds(file)) return;
       if (file.inFlight === 1 && sizes.zeroFrom(file.slot) >= ZERO_NONE) {
         if ((sizes.flags[file.slot] & SIZE_DIRTY) !== 0 || file.resizeAfterFlight || force) {
           fs.ftruncateSync(file.fd, sizes.size(file.slot)); // R6: the size of now, nothing in flight
@@ -294,21 +312,26 @@ export class WriteBack {
         }
       }
       await this.sync(file);
+      if (!this.host.holds(file)) return;
       ok = true;
       stats.writeBackBatches++;
       this.clearSizeDirty(file, sizeVersion);
       this.backoffUntil = 0;
     } catch (err) {
+      if (!this.host.holds(file)) return; // the descriptor was retired under it: nothing failed that matters
       stats.writeBackErrors++;
       this.backoffUntil = Date.now() + 1000;
       this.host.ioError(err as Error, file, 'write-back');
       if (force) throw err;
     } finally {
-      this.finish(file, plan, ok);
-      for (const p of plan) pool.releaseBusy(p.b, file);
+      // After the cache closed the region is unmapped: only the counters.
+      if (!this.host.isClosed()) {
+        this.finish(file, plan, ok);
+        for (const p of plan) pool.releaseBusy(p.b, file);
+      }
       this.inFlightBuffers -= plan.length;
       file.inFlight--;
-      this.host.afterWriteBack(file);
+      this.host.afterIo(file);
     }
   }
 
@@ -316,6 +339,7 @@ export class WriteBack {
     const { sizes } = this.host;
     const z = sizes.zeroFrom(file.slot);
     if (z >= ZERO_NONE) return;
+    this.host.beforeCut(file);
     fs.ftruncateSync(file.fd, z);
     sizes.commit(file.slot, sizes.size(file.slot), ZERO_NONE, sizes.flags[file.slot] | SIZE_DIRTY);
   }
@@ -350,6 +374,7 @@ export class WriteBack {
     try {
       if (sizes.zeroFrom(file.slot) < ZERO_NONE && (file.inFlight === 0 || complete)) {
         const z = sizes.zeroFrom(file.slot);
+        this.host.beforeCut(file);
         fs.ftruncateSync(file.fd, z);
         if (file.inFlight > 0) file.resizeAfterFlight = true; // an older write may still land past z
         sizes.commit(file.slot, sizes.size(file.slot), ZERO_NONE, sizes.flags[file.slot] | SIZE_DIRTY);
@@ -376,7 +401,7 @@ export class WriteBack {
       // batch swaps them, and their bytes are on disk now either way.
       this.finish(file, plan.filter((p) => this.host.pool.busy[p.b] === 0), ok);
     }
-    this.host.afterWriteBack(file);
+    this.host.afterIo(file);
   }
 
   /**

@@ -182,8 +182,8 @@ describe('damaged regions', () => {
       cache.region.memory.tracer = null;
     });
     expect(cutOnce).toBe(true);
-    // Damage the second record's head (the first is the SIZE record).
-    x.poke(x.g.undoOffset + UNDO_HEADER_BYTES + 48 + 8, [1, 2, 3, 4]);
+    // Damage the first record's head (a BYTES record: the write does not change the size).
+    x.poke(x.g.undoOffset + UNDO_HEADER_BYTES + 8, [1, 2, 3, 4]);
     const before = inspectRegion(x.region);
     expect(before.undo?.state).toBe('active');
     expect(before.undo?.damaged).toBe(true);

@@ -251,7 +251,13 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
     ...(segmentAreaSize ? { segmentAreaSize } : {}),
     ...(killAtStore === undefined ? {} : { killAtStore }),
   });
+  // The last operations, for the record a kept failure leaves behind.
+  const recent: Array<{ kind: string; body: unknown }> = [];
+  let lastRecovery: RecoveryReport | null = null;
+  let lastInjected: Injected[] = [];
   const onMessage = (kind: string, body: any) => {
+    recent.push({ kind, body: kind === 'I' ? { ...body, data: undefined } : body });
+    if (recent.length > 500) recent.shift();
     if (kind === 'I') {
       pending = body as OpRecord;
       nextSeq = Math.max(nextSeq, pending.seq + 1);
@@ -271,6 +277,10 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
     if (o.keep) {
       kept = `${base}-failure-${kill}`;
       fs.cpSync(base, kept, { recursive: true });
+      fs.writeFileSync(join(kept, 'failure.json'), JSON.stringify({
+        kill, check, details, pending, recovery: lastRecovery,
+        injected: lastInjected.map((x) => ({ ...x, disk: undefined })), recent,
+      }, null, 2));
     }
     r.failures.push({ kill, check, details: details.slice(0, 30), kept });
   };
@@ -278,6 +288,8 @@ export async function runCampaign(input: Partial<CampaignOptions>): Promise<Camp
 
   /** Checks the recovered files; resolves the in-flight operation; accounts for injected corruption. */
   const check = (kill: number, report: RecoveryReport | null, injected: Injected[]): boolean => {
+    lastRecovery = report;
+    lastInjected = injected;
     const segments = segmentsOf(region);
     const v: Verdict = verify(root, model, pending, injected, segments);
     r.bytesVerified += v.bytesVerified;
