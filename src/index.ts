@@ -15,5 +15,5 @@ export type { RecoveryReport, ListRepair } from './recovery/report';
 export type { QuarantineRecord } from './recovery/quarantine';
 export { probe, type ProbeOptions, type ProbeResult } from './tools/probe';
 export { runCampaign, type CampaignOptions, type CampaignResult } from './tools/crashtest/campaign';
-export type { Workload, WorkloadContext } from './tools/crashtest/context';
+export type { IntendedChange, Workload, WorkloadContext } from './tools/crashtest/context';
 export { inspectRegion, type InspectReport } from './tools/inspect/inspect';

@@ -27,6 +27,14 @@ export function sendLine(fd: number, line: string): void {
 
 type WithoutSeq<T> = T extends unknown ? Omit<T, 'seq'> : never;
 
+/** A change a workload announces with `ctx.intend()`: paths are relative to the cache root. */
+export type IntendedChange =
+  | { op: 'write'; file: string; offset: number; data: Uint8Array }
+  | { op: 'truncate'; file: string; length: number }
+  | { op: 'create'; file: string }
+  | { op: 'rename'; from: string; to: string }
+  | { op: 'unlink'; file: string };
+
 export class WorkloadContext {
   private seq: number;
   private readonly fds = new Map<string, number>();
@@ -83,6 +91,30 @@ export class WorkloadContext {
     }
     sendLine(this.pipe, encode('A', seq));
     return result;
+  }
+
+  /**
+   * Announces a change the workload is about to make by its own means (a
+   * service's storage layer, say) and returns its `ack`: call `ack()` once the
+   * change returned, or `ack(err)` if it was refused. Until `ack()`, the
+   * harness treats the change as in flight: after a kill it must be wholly
+   * present or wholly absent (G2); after `ack()` it must be present (G1).
+   * A write is given with its bytes.
+   */
+  intend(change: IntendedChange): (err?: unknown) => void {
+    const seq = this.seq++;
+    const op: OpRecord = change.op === 'write'
+      ? { op: 'write', file: change.file, offset: change.offset, length: change.data.length, hash: hashOf(change.data),
+        data: Buffer.from(change.data.buffer, change.data.byteOffset, change.data.byteLength).toString('base64'), seq }
+      : { ...change, seq };
+    sendLine(this.pipe, encode('I', op));
+    let settled = false;
+    return (err?: unknown) => {
+      if (settled) throw new Error(`ack() called twice for change #${seq}`);
+      settled = true;
+      if (err === undefined) sendLine(this.pipe, encode('A', seq));
+      else sendLine(this.pipe, encode('X', { seq, code: (err as NodeJS.ErrnoException)?.code ?? null }));
+    };
   }
 
   /** A descriptor for `file` (opened 'r+', created when missing). */
