@@ -34,6 +34,9 @@ export interface TpcaResult {
   /** Median time per transaction over batches (ns). */
   ns: number;
   txPerSecond: number;
+  /** Transactions this worker ran, and whether every balance table summed to the deltas run (it throws otherwise). */
+  transactions: number;
+  balanced: boolean;
 }
 
 export const contenders = ['rio.flush-false', 'rio.flush-true', 'lmdb.default', 'lmdb.nosync', 'fs.fdatasync'] as const;
@@ -64,7 +67,16 @@ function accounts(access: Access, n: number, seed: number): Uint32Array {
 
 interface Tx {
   run(account: number, delta: bigint): void;
+  /** The sums of the account, teller and branch balances: each must equal the sum of every delta run. */
+  totals(): [bigint, bigint, bigint];
   close(): void;
+}
+
+/** Sums the first 8 bytes (the balance) of every record of a table read whole. */
+function sumBalances(table: Buffer): bigint {
+  let sum = 0n;
+  for (let at = 0; at + RECORD <= table.length; at += RECORD) sum += table.readBigInt64LE(at);
+  return sum;
 }
 
 function riocacheTx(dir: string, flush: boolean): Tx {
@@ -100,6 +112,14 @@ function riocacheTx(dir: string, flush: boolean): Tx {
       }, { flush });
       // The history log would grow without bound: keep the working set fixed.
       if (cache.fs.fstatSync(fh).size > 32 << 20) cache.fs.ftruncateSync(fh, 0);
+    },
+    totals() {
+      const table = (fd: number, records: number) => {
+        const b = Buffer.alloc(records * RECORD);
+        cache.fs.readSync(fd, b, 0, b.length, 0);
+        return sumBalances(b);
+      };
+      return [table(fa, ACCOUNTS), table(ft, TELLERS), table(fb, BRANCHES)];
     },
     close() {
       cache.closeSync();
@@ -140,6 +160,14 @@ function lmdbTx(dir: string, noSync: boolean): Tx {
         history.putSync(seq++ % 500000, hist);
       });
     },
+    totals() {
+      const table = (t: { getBinary(k: number): Buffer }, records: number) => {
+        let sum = 0n;
+        for (let k = 0; k < records; k++) sum += t.getBinary(k).readBigInt64LE(0);
+        return sum;
+      };
+      return [table(accounts, ACCOUNTS), table(tellers, TELLERS), table(branches, BRANCHES)];
+    },
     close() {
       db.close();
     },
@@ -173,6 +201,14 @@ function fsTx(dir: string): Tx {
       fs.writeSync(fh, hist);
       for (const fd of [fa, ft, fb, fh]) fs.fdatasyncSync(fd);
     },
+    totals() {
+      const table = (fd: number, records: number) => {
+        const b = Buffer.alloc(records * RECORD);
+        fs.readSync(fd, b, 0, b.length, 0);
+        return sumBalances(b);
+      };
+      return [table(fa, ACCOUNTS), table(ft, TELLERS), table(fb, BRANCHES)];
+    },
     close() {
       for (const fd of [fa, ft, fb, fh]) fs.closeSync(fd);
     },
@@ -190,9 +226,12 @@ async function worker(contender: Contender, access: Access, quick: boolean): Pro
   const synced = contender === 'rio.flush-true' || contender === 'lmdb.default' || contender === 'fs.fdatasync';
   const batch = synced ? 4 : 256;
   let i = 0;
+  let expected = 0n;
   const runBatch = () => {
     for (let k = 0; k < batch; k++) {
-      tx.run(stream[i & 0xffff], BigInt((i & 7) - 3));
+      const delta = BigInt((i & 7) - 3);
+      tx.run(stream[i & 0xffff], delta);
+      expected += delta;
       i++;
     }
   };
@@ -203,10 +242,15 @@ async function worker(contender: Contender, access: Access, quick: boolean): Pro
   const task = bench.tasks[0];
   const result = task.result as unknown as { latency?: { p50?: number; mean: number }; period?: number; p50?: number };
   const batchMs = result.latency?.p50 ?? result.p50 ?? result.latency?.mean ?? result.period ?? NaN;
+  // A transaction benchmark that lost an update would be measuring something else.
+  const totals = tx.totals();
+  if (totals.some((t) => t !== expected)) {
+    throw new Error(`${contender}: balances ${totals.join(', ')} after ${i} transactions, expected ${expected} each`);
+  }
   tx.close();
   fs.rmSync(dir, { recursive: true, force: true });
   const ns = (batchMs * 1e6) / batch;
-  return { contender, access, ns, txPerSecond: 1e9 / ns };
+  return { contender, access, ns, txPerSecond: 1e9 / ns, transactions: i, balanced: true };
 }
 
 const median = (xs: number[]) => {
@@ -223,6 +267,7 @@ export interface TpcaReport {
 /** Runs every contender × access pattern × repetition in fresh processes. */
 export function runTpca(quick: boolean, reps: number): TpcaReport {
   const raw = new Map<string, number[]>();
+  const counted = new Map<string, number>();
   for (let r = 0; r < reps; r++) {
     const order = r % 2 === 0 ? [...contenders] : [...contenders].reverse();
     for (const access of ['random', 'local'] as Access[]) {
@@ -232,13 +277,15 @@ export function runTpca(quick: boolean, reps: number): TpcaReport {
         const out = JSON.parse(res.stdout) as TpcaResult;
         const key = `${c} ${access}`;
         raw.set(key, [...(raw.get(key) ?? []), out.ns]);
+        counted.set(key, (counted.get(key) ?? 0) + out.transactions);
       }
     }
   }
   const results = [...raw].map(([key, nss]) => {
     const [contender, access] = key.split(' ') as [Contender, Access];
     const ns = median(nss);
-    return { contender, access, ns, txPerSecond: 1e9 / ns, label: labels[contender], reps: nss };
+    // Every worker checked its balances (it fails otherwise): the report can say so.
+    return { contender, access, ns, txPerSecond: 1e9 / ns, transactions: counted.get(key)!, balanced: true, label: labels[contender], reps: nss };
   });
   const get = (c: Contender, a: Access) => results.find((x) => x.contender === c && x.access === a)!;
   const targets = (['random', 'local'] as Access[]).flatMap((a) => {
@@ -262,6 +309,9 @@ export function runTpca(quick: boolean, reps: number): TpcaReport {
     '',
     markdownTable(['access', 'contender', 'median per tx', 'tx/s', 'time vs rio flush:false', 'repetitions (µs)'], rows),
     '',
+    'After each run the worker sums the account, teller and branch balances; each equals the sum of the deltas of every ' +
+      'transaction run, or the run fails.',
+    '',
     markdownTable(['target', 'measured', 'verdict'], targets.map((t) => [t.target, t.measured, t.met ? '**met**' : '**missed**'])),
   ].join('\n');
   return { results, targets, markdown };
@@ -278,7 +328,8 @@ async function main(): Promise<void> {
   const repsAt = args.indexOf('--reps');
   const reps = repsAt >= 0 ? Number(args[repsAt + 1]) : quick ? 1 : 3;
   const outAt = args.indexOf('--out');
-  const out = outAt >= 0 ? args[outAt + 1] : join(__dirname, '..', '..', 'bench', 'results');
+  // A quick run's figures are not worth keeping: they go to results/tmp (not committed).
+  const out = outAt >= 0 ? args[outAt + 1] : join(__dirname, '..', '..', 'bench', 'results', quick ? 'tmp' : '');
   const report = runTpca(quick, reps);
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(join(out, 'tpca.json'), JSON.stringify(report, null, 2));

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { orderFor } from '../../bench/run';
 import { trials } from '../../bench/trials';
 import { targets } from '../../bench/targets';
+import { contenders as tpcaContenders } from '../../bench/tpca';
 import { quantile, summarize } from '../../bench/lib/stats';
 import { functionTimes, selfMsOf, type CpuProfile } from '../../bench/lib/cpuprofile';
 import { permutedPositions, randomPositions } from '../../bench/lib/rng';
@@ -124,5 +125,27 @@ describe('npm run bench:quick', () => {
     }
     expect(fs.readFileSync(join(out, 'recovery-scaling.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>$/);
     expect(fs.readFileSync(join(out, 'latest.md'), 'utf8')).toMatch(/## Targets/);
+  }, 120_000);
+});
+
+describe('npm run bench:tpca -- --quick', () => {
+  it('runs every transaction contender on both access patterns, each ending with balanced tables', () => {
+    const out = join(dir, 'tpca');
+    const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'bench', 'tpca.js'), '--quick', '--json', '--out', out], {
+      encoding: 'utf8', timeout: 110_000, maxBuffer: 16 * 1024 * 1024,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.results.length).toBe(tpcaContenders.length * 2);
+    for (const x of report.results) {
+      const where = `${x.contender} / ${x.access}`;
+      expect(x.balanced, where).toBe(true);
+      expect(x.transactions, where).toBeGreaterThan(0);
+      expect(x.ns, where).toBeGreaterThan(0);
+      expect(Number.isFinite(x.txPerSecond), where).toBe(true);
+    }
+    expect(report.targets.length).toBe(4);
+    expect(fs.readFileSync(join(out, 'tpca.md'), 'utf8')).toMatch(/## RVM\/TPC-A transactions/);
   }, 120_000);
 });
