@@ -46,10 +46,13 @@ export interface CacheOptions {
   onRecoveryProgress?: (done: number, total: number) => void;
 }
 
-const known = new Set([
+/** Every option openCache accepts; any other key is refused. Each is documented in docs/api.md. */
+export const CACHE_OPTION_NAMES = [
   'region', 'root', 'size', 'blockSize', 'maxFiles', 'undoSize', 'segmentAreaSize', 'fsync', 'writeBack',
   'keepCleanBuffers', 'allocate', 'prefault', 'persist', 'onRecoveryProgress',
-]);
+] as const satisfies ReadonlyArray<keyof CacheOptions>;
+
+const known = new Set<string>(CACHE_OPTION_NAMES);
 
 interface Validated {
   region: string;
