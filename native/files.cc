@@ -103,8 +103,11 @@ long openat2_beneath(int dirfd, const char* path, int flags, mode_t mode) {
   memset(&how, 0, sizeof how);
   how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
   // O_CREAT/O_TMPFILE are the only flags that take a mode; openat2 rejects a
-  // mode otherwise.
-  how.mode = (flags & (O_CREAT | __O_TMPFILE)) ? mode : 0;
+  // mode otherwise (EINVAL). O_TMPFILE is __O_TMPFILE | O_DIRECTORY, so it is
+  // matched whole: `flags & __O_TMPFILE` alone would also match a plain
+  // O_DIRECTORY open where glibc's __O_TMPFILE includes O_DIRECTORY.
+  bool takes_mode = (flags & O_CREAT) == O_CREAT || (flags & __O_TMPFILE) == __O_TMPFILE;
+  how.mode = takes_mode ? mode : 0;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   return syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }

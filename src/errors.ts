@@ -4,6 +4,11 @@
  * Node's own codes (`ENOENT`, `EBADF`, …) with `errno`, `syscall` and `path`, so
  * code written against `fs` keeps working.
  *
+ * Conditions `fs` code already handles keep their fs form: every file slot
+ * held by an open file is `EMFILE` (as a full descriptor table), and a buffer
+ * that fails its checksum is never thrown at a caller: it is reported by the
+ * cache's 'corruption' event (and quarantined, or re-read from the disk).
+ *
  * Invalid arguments and options are reported as in Node itself: a TypeError or
  * RangeError whose `code` is `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_ARG_VALUE` or
  * `ERR_OUT_OF_RANGE`, and whose message names the argument.
@@ -19,13 +24,11 @@ export const RegionErrorCodes = {
   REGION_GEOMETRY_MISMATCH: 'the region exists with another geometry than the options ask for',
   REGION_LOCKED: 'another live process owns the region',
   REGION_CLOSED: 'the cache was closed',
-  REGION_DAMAGED: 'recovery found damage it could not repair',
+  REGION_DAMAGED: 'the file table of a region closed cleanly fails its checksums; the next open runs the warm reboot',
   FILE_LOCKED: 'another cache or process holds the data file',
-  FILE_TABLE_FULL: 'every file slot of the region is in use by an open or dirty file',
   CACHE_EXHAUSTED: 'no buffer can be freed for this operation',
   UNDO_AREA_FULL: 'the operation needs more undo space than the region has',
   WRITE_BACK_FAILED: 'writing dirty data back to its file failed; the data stays dirty',
-  CORRUPT_BUFFER: 'a buffer failed its checksum and was quarantined',
   TRANSACTION_STATE: 'the transaction call does not fit the current transaction state',
   SEGMENT_AREA_FULL: 'the segment area cannot hold the requested segment',
   NATIVE_LOAD_FAILED: 'the native addon could not be loaded',

@@ -36,7 +36,8 @@ export function formatBytes(bytes: number): string {
 }
 
 export function checkString(name: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length === 0) throw invalidType(name, 'a non-empty string', value);
+  if (typeof value !== 'string') throw invalidType(name, 'a non-empty string', value);
+  if (value.length === 0) throw invalidValue(name, 'must not be empty', value);
   if (value.includes('\0')) throw invalidValue(name, 'must not contain null bytes', value);
   return value;
 }

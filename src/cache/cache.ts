@@ -84,6 +84,8 @@ export class Cache extends EventEmitter {
   /** The root directory every path is relative to. */
   readonly root: string;
   readonly fsyncMode: FsyncMode;
+  /** @internal The open region (file, header, geometry, memory); `riocache inspect` reports the same read-only. */
+  readonly region: Region;
   /** @internal */ readonly engine: Engine;
   /** @internal */ readonly rootFd: number;
   private readonly descriptors = new Map<number, Descriptor>();
@@ -108,8 +110,9 @@ export class Cache extends EventEmitter {
   private txWaiters: Array<() => void> = [];
 
   /** @internal Use openCache() / openCacheSync(). */
-  constructor(readonly region: Region, config: CacheConfig) {
+  constructor(region: Region, config: CacheConfig) {
     super();
+    this.region = region;
     this.root = config.root;
     this.rootFd = config.rootFd;
     this.fsyncMode = config.fsync;
@@ -134,8 +137,14 @@ export class Cache extends EventEmitter {
     const e = this.engine;
     const bad = e.fileTable.load();
     if (bad.length > 0 && !recovered) {
+      // The only place REGION_DAMAGED is raised. The warm reboot knows how to
+      // repair a file table (from the other copy) but runs only on a region
+      // left open: make sure this one is, so the advice below holds.
+      if (this.region.header.shutdown !== 'open') this.region.writeHeader({ shutdown: 'open' });
+      const what = bad.map((s) => (s === -1 ? 'the table header' : `slot ${s}`)).join(', ');
       throw regionError('REGION_DAMAGED', `the file table of ${this.region.path} fails its checksums after a clean close ` +
-        `(slots ${bad.join(', ')}). Run \`riocache recover\` on it.`);
+        `(${what}). The region is left marked open: run \`riocache recover\` on it (or open it again), and the warm ` +
+        'reboot takes each damaged entry from the other copy of the table or reports it lost.');
     }
     for (const slot of e.fileTable.activeSlots()) {
       const entry = e.fileTable.entries[slot];
@@ -265,7 +274,9 @@ export class Cache extends EventEmitter {
     this.closing = null;
   }
 
+  /** A snapshot of the counters; REGION_CLOSED after close (the region it reads is unmapped). */
   stats(): CacheStats {
+    this.assertOpen('stats');
     const e = this.engine;
     const s = e.stats;
     let dirtyBytes = 0;
@@ -609,6 +620,7 @@ export class Cache extends EventEmitter {
     return n;
   }
 
+  /** @internal read(2) for FileHandle.read: waits for a fill instead of blocking. Arguments are not validated. */
   async read(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
     const d = this.fileDescriptor(fd, 'read');
     if (!d.readable) throw systemError('EBADF', 'read');
@@ -632,6 +644,7 @@ export class Cache extends EventEmitter {
     return this.writeDescriptorSync(fd, src, offset, length, position, null);
   }
 
+  /** @internal write(2) for FileHandle.write: waits for room and for a transaction to end. Arguments are not validated. */
   async write(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
     await this.transactionEnded();
     return this.writeDescriptor(fd, src, offset, length, position, null);
@@ -975,6 +988,7 @@ export class Cache extends EventEmitter {
     }
   }
 
+  /** @internal fsync/fdatasync for FileHandle.sync/datasync. */
   async fsync(fd: unknown, syscall: 'fsync' | 'fdatasync'): Promise<void> {
     const d = this.descriptor(fd, syscall);
     this.assertOpen(syscall);

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { regionError } from '../errors';
 import { D, NIL, UNDO_KIND_WRITE } from '../region/format';
+import { writeBlocksMax } from '../region/geometry';
 import type { Region } from '../region/region';
 import type { RegionMemory } from '../region/primitives';
 import { BlockIndex } from './blockIndex';
@@ -114,10 +115,11 @@ export class Engine {
     this.intent = new NamespaceIntent(this.mem);
     this.files = new Array(g.fileSlots).fill(undefined);
     this.pool = new BufferPool(this.reg, this.index, this.lru, this.dirtyList, this.stats);
-    this.opBlocksMax = Math.max(
-      1,
-      Math.min(Math.floor(g.bufferCount / 4), Math.floor((this.undo.capacity - UndoLog.recordBytes(0)) / UndoLog.recordBytes(g.blockBytes)) - 1),
-    );
+    this.opBlocksMax = writeBlocksMax(g);
+    // computeGeometry refuses a layout without room for a one-block write; without it every write would loop forever.
+    if (this.atomicWriteBytesMax <= 0) {
+      throw new Error(`internal: atomicWriteBytesMax is ${this.atomicWriteBytesMax} (undo ${g.undoBytes} bytes, blocks of ${g.blockBytes})`);
+    }
     this.opBuffers = new Int32Array(this.opBlocksMax + 1);
     this.opBlocks = new Float64Array(this.opBlocksMax + 1);
     this.opNew = new Uint8Array(this.opBlocksMax + 1);

@@ -26,7 +26,10 @@ export interface CacheOptions {
   blockSize?: number;
   /** File slots when creating (files cached at once). Default: region size / 64 KiB, from 16 to 1024. */
   maxFiles?: number;
-  /** Undo area when creating; bounds the largest atomic overwrite. Default: 1/16 of the region, 64 KiB to 64 MiB. */
+  /**
+   * Undo area when creating; bounds the largest atomic overwrite. Default: 1/16 of the region, 64 KiB to 64 MiB,
+   * and at least room for an atomic write of two blocks. Smaller than room for one block is refused.
+   */
   undoSize?: number | string;
   /** Bytes for named recoverable segments (transactions) when creating. Default 0. */
   segmentAreaSize?: number | string;
@@ -85,7 +88,7 @@ export function validateOptions(options: unknown): Validated {
   }
   const fileSlots = o.maxFiles === undefined ? defaultFileSlots(regionBytes) : checkInteger('maxFiles', o.maxFiles, 1, 65536);
   if (o.maxFiles !== undefined) expect.fileSlots = fileSlots;
-  const undoBytes = o.undoSize === undefined ? defaultUndoBytes(regionBytes) : parseBytes('undoSize', o.undoSize);
+  const undoBytes = o.undoSize === undefined ? defaultUndoBytes(regionBytes, blockBytes) : parseBytes('undoSize', o.undoSize);
   if (o.undoSize !== undefined) expect.undoBytes = undoBytes;
   const segmentAreaBytes = o.segmentAreaSize === undefined ? 0 : parseBytes('segmentAreaSize', o.segmentAreaSize);
   if (o.segmentAreaSize !== undefined) expect.segmentAreaBytes = segmentAreaBytes;
@@ -131,12 +134,24 @@ function openRoot(root: string): number {
  * anything else.
  */
 export function openCacheSync(options: CacheOptions): Cache {
+  return openCacheFile(options, true);
+}
+
+/**
+ * @internal openCacheSync for a region that must exist (`riocache recover`):
+ * a missing region file is ENOENT naming it, and nothing is created.
+ */
+export function openExistingCacheSync(options: CacheOptions): Cache {
+  return openCacheFile(options, false);
+}
+
+function openCacheFile(options: CacheOptions, create: boolean): Cache {
   const v = validateOptions(options);
   const rootFd = openRoot(v.root);
   let region: Region | undefined;
   try {
     region = Region.open(v.region, {
-      create: true, request: v.request, expect: v.expect, allocate: v.allocate, populate: v.prefault, persist: v.persist,
+      create, request: v.request, expect: v.expect, allocate: v.allocate, populate: v.prefault, persist: v.persist,
     });
     let recovery = emptyReport();
     if (region.foundShutdown === 'open') {

@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
-import { invalidType, outOfRange, regionError } from '../errors';
+import { invalidType, invalidValue, outOfRange, regionError } from '../errors';
 import { crc32cBytes } from '../region/checksum';
 import { SEGMENT_DIRECTORY_ENTRIES, SEGMENT_ENTRY_BYTES, SEGMENT_NAME_BYTES_MAX } from '../region/format';
 import type { Geometry } from '../region/geometry';
@@ -83,10 +83,13 @@ export class Segments {
 
   /** The named segment; created (zero-filled, or from its backing file) on first use. */
   open(name: unknown, bytes: unknown): Segment {
-    if (typeof name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(name) || Buffer.byteLength(name) > SEGMENT_NAME_BYTES_MAX) {
-      throw invalidType('name', `a segment name of 1 to ${SEGMENT_NAME_BYTES_MAX} characters from [A-Za-z0-9._-]`, name);
+    // Node's split: the wrong type is ERR_INVALID_ARG_TYPE, a string that is not a segment name ERR_INVALID_ARG_VALUE.
+    if (typeof name !== 'string') throw invalidType('name', 'of type string', name);
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || Buffer.byteLength(name) > SEGMENT_NAME_BYTES_MAX) {
+      throw invalidValue('name', `must be 1 to ${SEGMENT_NAME_BYTES_MAX} characters from [A-Za-z0-9._-]`, name);
     }
-    if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes <= 0) throw outOfRange('bytes', 'a positive integer', bytes);
+    if (typeof bytes !== 'number') throw invalidType('bytes', 'of type number', bytes);
+    if (!Number.isInteger(bytes) || bytes <= 0) throw outOfRange('bytes', 'a positive integer', bytes);
     const existing = this.byName.get(name);
     if (existing) {
       if (existing.length !== bytes) {

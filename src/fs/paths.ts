@@ -5,7 +5,7 @@
  */
 import { isAbsolute, posix, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { invalidType, systemError } from '../errors';
+import { invalidType, invalidValue, systemError } from '../errors';
 import { PATH_BYTES_MAX } from '../region/format';
 
 export interface ConfinedPath {
@@ -19,7 +19,7 @@ export interface ConfinedPath {
 
 export function pathArgument(name: string, value: unknown): string {
   if (typeof value === 'string') {
-    if (value.includes('\0')) throw invalidType(name, 'a string without null bytes', value);
+    if (value.includes('\0')) throw invalidValue(name, 'must be a string without null bytes', value);
     return value;
   }
   if (Buffer.isBuffer(value)) return value.toString('utf8');

@@ -71,8 +71,8 @@ export class FileHandle {
     await this.cache.write(fd, bytes, 0, bytes.length, null);
   }
 
-  appendFile(data: string | NodeJS.ArrayBufferView, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<void> {
-    return this.writeFile(data, options);
+  async appendFile(data: string | NodeJS.ArrayBufferView, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<void> {
+    await this.writeFile(data, options);
   }
 
   async stat(): Promise<fs.Stats> {
@@ -85,12 +85,13 @@ export class FileHandle {
     this.cache.ftruncateSync(fd, checkLength(len));
   }
 
-  sync(): Promise<void> {
-    return this.cache.fsync(this.live('fsync'), 'fsync');
+  // Every method is async, so a closed handle (or any other failure) is a rejected promise, never a throw.
+  async sync(): Promise<void> {
+    await this.cache.fsync(this.live('fsync'), 'fsync');
   }
 
-  datasync(): Promise<void> {
-    return this.cache.fsync(this.live('fdatasync'), 'fdatasync');
+  async datasync(): Promise<void> {
+    await this.cache.fsync(this.live('fdatasync'), 'fdatasync');
   }
 
   async close(): Promise<void> {

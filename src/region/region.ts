@@ -194,18 +194,20 @@ function readAndValidate(path: string, fd: number, options: OpenRegionOptions): 
   }
   // The stored layout must be the one this version computes from the same request.
   let expected: Geometry;
+  let why = '';
   try {
     expected = computeGeometry({
       regionBytes: g.regionBytes, blockBytes: g.blockBytes, fileSlots: g.fileSlots,
       undoBytes: g.undoBytes, segmentAreaBytes: g.segmentAreaBytes,
     });
-  } catch {
+  } catch (err) {
     expected = { ...g, bufferCount: -1 };
+    why = ` (${(err as Error).message})`;
   }
   if (JSON.stringify(expected) !== JSON.stringify(g)) {
     throw regionError(
       'REGION_HEADER_CORRUPT',
-      `the header of ${path} passes its checksum but describes an impossible layout. ` +
+      `the header of ${path} passes its checksum but describes an impossible layout${why}. ` +
         'Move the file aside and inspect it with `riocache inspect`.',
     );
   }

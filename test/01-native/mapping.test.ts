@@ -154,4 +154,41 @@ describe('confined open', () => {
     }
     fs.closeSync(rootFd);
   });
+
+  it('passes the mode only with O_CREAT or O_TMPFILE: O_DIRECTORY (a bit of glibc\'s __O_TMPFILE) opens with any mode', () => {
+    const { O_RDONLY, O_RDWR, O_CREAT, O_EXCL, O_DIRECTORY } = fs.constants;
+    const O_TMPFILE = 0o20000000 | O_DIRECTORY; // Linux's __O_TMPFILE | O_DIRECTORY (Node does not export it)
+    const root = join(dir, 'modes');
+    fs.mkdirSync(join(root, 'sub'), { recursive: true });
+    fs.writeFileSync(join(root, 'plain'), 'x');
+    const rootFd = fs.openSync(root, 'r');
+    try {
+      // The cache passes its default mode (0o666) with every open: openat2 refuses a mode without O_CREAT/O_TMPFILE.
+      for (const [path, mode] of [['sub', 0o666], ['sub', 0], ['.', 0o600]] as const) {
+        const fd = native.openBeneath(rootFd, path, O_RDONLY | O_DIRECTORY, mode);
+        expect(fs.fstatSync(fd).isDirectory(), `${path} ${mode.toString(8)}`).toBe(true);
+        fs.closeSync(fd);
+      }
+      expect(() => native.openBeneath(rootFd, 'plain', O_RDONLY | O_DIRECTORY, 0o666)).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+      // O_CREAT still gets its mode (the umask applies).
+      const umask = process.umask();
+      const created = native.openBeneath(rootFd, 'sub/new', O_RDWR | O_CREAT | O_EXCL, 0o640);
+      expect(fs.fstatSync(created).mode & 0o777).toBe(0o640 & ~umask);
+      fs.closeSync(created);
+      // And O_TMPFILE (which contains O_DIRECTORY) too, where the filesystem supports it.
+      let tmp = -1;
+      try {
+        tmp = native.openBeneath(rootFd, 'sub', O_RDWR | O_TMPFILE, 0o600);
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toMatch(/^(EOPNOTSUPP|EISDIR)$/);
+      }
+      if (tmp >= 0) {
+        expect(fs.fstatSync(tmp).isFile()).toBe(true);
+        expect(fs.fstatSync(tmp).mode & 0o777).toBe(0o600 & ~umask);
+        fs.closeSync(tmp);
+      }
+    } finally {
+      fs.closeSync(rootFd);
+    }
+  });
 });

@@ -136,6 +136,12 @@ describe('options', () => {
       [{ ...base(), writeBack: { hurry: true } }, 'writeBack.hurry', 'ERR_INVALID_ARG_VALUE'],
       [{ ...base(), maxFiles: 0 }, 'maxFiles', 'ERR_OUT_OF_RANGE'],
       [{ ...base(), colour: 'blue' }, 'options.colour', 'ERR_INVALID_ARG_VALUE'],
+      [{ ...base(), region: '' }, 'region', 'ERR_INVALID_ARG_VALUE'],
+      // Checked when the region is created: still named as the user's option, not the geometry field.
+      [{ ...base(), undoSize: 1000 }, 'undoSize', 'ERR_OUT_OF_RANGE'],
+      [{ ...base(), undoSize: '16KiB' }, 'undoSize', 'ERR_OUT_OF_RANGE'],
+      [{ ...base(), segmentAreaSize: 1000 }, 'segmentAreaSize', 'ERR_OUT_OF_RANGE'],
+      [{ ...base(), blockSize: 1 << 20, undoSize: '1MiB', size: '16MiB' }, 'undoSize', 'ERR_OUT_OF_RANGE'],
     ];
     for (const [opts, name, code] of cases) {
       let err: (Error & { code?: string }) | undefined;
@@ -165,6 +171,107 @@ describe('options', () => {
     cache.closeSync();
     expect(() => cache.fs.writeSync(fd, 'x')).toThrow(expect.objectContaining({ code: 'REGION_CLOSED' }));
     expect(() => cache.fs.openSync('f', 'r')).toThrow(expect.objectContaining({ code: 'REGION_CLOSED' }));
+    // stats() reads the region: after close it is refused like everything else, not a snapshot of unmapped memory.
+    expect(() => cache.stats()).toThrow(expect.objectContaining({ code: 'REGION_CLOSED' }));
+  });
+
+  it('an undo area too small for one full-block write is refused at creation, naming undoSize and blockSize', () => {
+    const MiB = 1 << 20;
+    const at = join(dir, 'big-blocks');
+    const root = join(at, 'root');
+    fs.mkdirSync(root, { recursive: true });
+    const region = join(at, 'explicit.rio');
+    let err: (Error & { code?: string }) | undefined;
+    try {
+      openCacheSync({ region, root, size: '16MiB', blockSize: MiB, undoSize: '1MiB' });
+    } catch (e) {
+      err = e as Error & { code?: string };
+    }
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err!.code).toBe('ERR_OUT_OF_RANGE');
+    expect(err!.message).toContain('"undoSize"');
+    expect(err!.message).toContain(`blockSize ${MiB}`);
+    expect(fs.existsSync(region)).toBe(false);
+    // The smallest accepted undo area holds exactly a one-block write.
+    const smallest = 3 * (MiB + 48) + 112;
+    const edge = openCacheSync({ region, root, size: '16MiB', blockSize: MiB, undoSize: Math.ceil(smallest / 4096) * 4096 });
+    expect(edge.atomicWriteBytesMax).toBe(MiB);
+    edge.closeSync();
+  });
+
+  it('the default undo area fits a write of whole blocks at any block size, so a write always completes', () => {
+    const MiB = 1 << 20;
+    for (const [size, blockSize] of [['16MiB', MiB], ['64MiB', MiB], ['1MiB', 32768], ['1MiB', 65536]] as const) {
+      const { cache } = fresh({ size, blockSize });
+      const what = `${size} with ${blockSize}-byte blocks`;
+      // Checked first: with 0 the write below would never return.
+      expect(cache.atomicWriteBytesMax, what).toBeGreaterThanOrEqual(blockSize);
+      expect(cache.atomicWriteBytesMax % blockSize, what).toBe(0);
+      const data = Buffer.alloc(2 * cache.atomicWriteBytesMax + 123, 0x5a);
+      const fd = cache.fs.openSync('big', 'w+');
+      expect(cache.fs.writeSync(fd, data, 0, data.length, 7), what).toBe(data.length);
+      expect(cache.stats().blockSize, what).toBe(blockSize);
+      cache.fs.closeSync(fd);
+      cache.closeSync();
+    }
+  });
+
+  it('every FileHandle method on a closed handle returns a rejected promise, never a synchronous throw', async () => {
+    const { cache } = fresh();
+    const fh = await cache.fs.promises.open('h', 'w+');
+    await fh.close();
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['read', () => fh.read(Buffer.alloc(4))], ['write', () => fh.write('x')], ['readFile', () => fh.readFile()],
+      ['writeFile', () => fh.writeFile('x')], ['appendFile', () => fh.appendFile('x')], ['stat', () => fh.stat()],
+      ['truncate', () => fh.truncate(0)], ['sync', () => fh.sync()], ['datasync', () => fh.datasync()],
+    ];
+    for (const [name, call] of calls) {
+      let result: Promise<unknown> | undefined;
+      expect(() => {
+        result = call();
+      }, name).not.toThrow();
+      expect(result, name).toBeInstanceOf(Promise);
+      await expect(result, name).rejects.toMatchObject({ code: 'EBADF' });
+    }
+    await expect(fh.close()).resolves.toBeUndefined();
+    cache.closeSync();
+  });
+
+  it('O_DIRECTORY opens a directory as a directory descriptor and refuses anything else with ENOTDIR', () => {
+    const { root, cache } = fresh();
+    const { O_RDONLY, O_RDWR, O_DIRECTORY } = fs.constants;
+    fs.mkdirSync(join(root, 'sub'));
+    fs.writeFileSync(join(root, 'plain'), 'x');
+    for (const path of ['sub', '.']) {
+      const fd = cache.fs.openSync(path, O_RDONLY | O_DIRECTORY);
+      expect(cache.fs.fstatSync(fd).isDirectory(), path).toBe(true);
+      cache.fs.fsyncSync(fd);
+      cache.fs.closeSync(fd);
+    }
+    expect(() => cache.fs.openSync('plain', O_RDONLY | O_DIRECTORY)).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    const held = cache.fs.openSync('plain', 'r'); // a cached file too
+    expect(() => cache.fs.openSync('plain', O_RDWR | O_DIRECTORY)).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    expect(() => cache.fs.openSync('plain', O_RDONLY | O_DIRECTORY)).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    cache.fs.closeSync(held);
+    cache.closeSync();
+  });
+
+  it('segment names: a non-string is ERR_INVALID_ARG_TYPE, a string that is not a name ERR_INVALID_ARG_VALUE', () => {
+    const { cache } = fresh({ segmentAreaSize: '64KiB' });
+    const cases: Array<[unknown, unknown, string, string]> = [
+      [5, 8, 'name', 'ERR_INVALID_ARG_TYPE'],
+      ['bad name!', 8, 'name', 'ERR_INVALID_ARG_VALUE'],
+      ['', 8, 'name', 'ERR_INVALID_ARG_VALUE'],
+      ['x'.repeat(41), 8, 'name', 'ERR_INVALID_ARG_VALUE'],
+      ['ok', '8', 'bytes', 'ERR_INVALID_ARG_TYPE'],
+      ['ok', 0, 'bytes', 'ERR_OUT_OF_RANGE'],
+    ];
+    for (const [name, bytes, arg, code] of cases) {
+      expect(() => cache.segment(name as string, bytes as number), `${String(name)} ${String(bytes)}`)
+        .toThrow(expect.objectContaining({ code, message: expect.stringContaining(`"${arg}"`) }));
+    }
+    expect(cache.segment('x'.repeat(40), 8).length).toBe(8);
+    cache.closeSync();
   });
 });
 

@@ -3,17 +3,19 @@
  * error with a code, never a crash, a hang, or a write outside the root.
  * The damage is built byte by byte at the offsets docs/format.md gives.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openCacheSync, type Cache } from '../../src';
+import { openCacheSync, RegionErrorCodes, type Cache, type RioError } from '../../src';
 import { C, CONTROL_OFFSET, D, DESCRIPTOR_BYTES, FE, FILE_ENTRY_BYTES, FILE_TABLE_HEADER_BYTES, H, UNDO_HEADER_BYTES } from '../../src/region/format';
 import { decodeSlot } from '../../src/region/header';
 import type { Geometry } from '../../src/region/geometry';
 import { SimulatedCrash } from '../../src/region/primitives';
 import { inspectRegion } from '../../src/tools/inspect/inspect';
 import { native } from '../../src/native';
-import { rng, scratchDir, sha256 } from '../helpers';
+import { recoverRegionFile } from '../../src/tools/recover/command';
+import { repoRoot, rng, scratchDir, sha256 } from '../helpers';
 import { abandon } from './abandon';
 
 const { dir, cleanup } = scratchDir('damaged');
@@ -354,3 +356,76 @@ describe('damaged regions', () => {
   });
 });
 
+
+describe('damage found at a clean open, and paths with no region', () => {
+  const cli = join(repoRoot, 'dist', 'src', 'cli.js');
+  const riocache = (...args: string[]) => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+
+  it('REGION_DAMAGED: a cleanly closed region whose file table fails its checksums; `riocache recover` then repairs it', () => {
+    expect(RegionErrorCodes.REGION_DAMAGED).not.toMatch(/could not repair/);
+    expect(RegionErrorCodes.REGION_DAMAGED).toMatch(/closed cleanly/);
+    const base = join(dir, `clean-damaged-${counter++}`);
+    const root = join(base, 'root');
+    fs.mkdirSync(root, { recursive: true });
+    const region = join(base, 'region.rio');
+    const cache = openCacheSync({ region, root, size: '1MiB' });
+    for (const [name, n, seed] of [['a', 10000, 1], ['b', 5000, 2], ['c', 3000, 3]] as const) {
+      cache.fs.writeFileSync(name, pattern(n, seed));
+    }
+    const slot = cache.engine.fileTable.slotOf('a'); // created first: both copies of the table hold it
+    const g = cache.region.geometry;
+    cache.closeSync();
+    expect(inspectRegion(region).verdict).toBe('clean');
+    const f = fs.openSync(region, 'r+');
+    const sel = Buffer.alloc(4);
+    fs.readSync(f, sel, 0, 4, controlWord(C.fileTableSelector));
+    const at = g.fileTableOffsets[sel.readInt32LE(0) & 1] + FILE_TABLE_HEADER_BYTES + slot * FILE_ENTRY_BYTES + 64;
+    fs.writeSync(f, Buffer.from([0x78]), 0, 1, at);
+    fs.closeSync(f);
+
+    let err: RioError | undefined;
+    try {
+      openCacheSync({ region, root }).closeSync();
+    } catch (e) {
+      err = e as RioError;
+    }
+    expect(err?.code).toBe('REGION_DAMAGED');
+    expect(err!.message).toContain(`slot ${slot}`);
+    expect(err!.message).toContain('riocache recover');
+    // What the message promises: the region is left for the warm reboot, which repairs the entry.
+    expect(inspectRegion(region).header.shutdown).toBe('open');
+    const r = riocache('recover', region, '--root', root, '--json');
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { recovered: boolean; report: Cache['recovery'] };
+    expect(out.recovered).toBe(true);
+    expect(out.report.fileTable.entriesFromOtherCopy).toBe(1);
+    expect(out.report.fileTable.entriesLost).toBe(0);
+    const again = openCacheSync({ region, root });
+    expect(again.recovery.ran).toBe(false);
+    expect(again.fs.readFileSync('a').equals(pattern(10000, 1))).toBe(true);
+    again.closeSync();
+    for (const [name, n, seed] of [['a', 10000, 1], ['b', 5000, 2], ['c', 3000, 3]] as const) {
+      expect(fs.readFileSync(join(root, name)).equals(pattern(n, seed)), name).toBe(true);
+    }
+  });
+
+  it('`riocache recover` on a path with no region file refuses with ENOENT naming it, and creates nothing', () => {
+    const base = join(dir, `no-region-${counter++}`);
+    const root = join(base, 'root');
+    fs.mkdirSync(root, { recursive: true });
+    const region = join(base, 'missing.rio');
+    expect(() => recoverRegionFile(region, root, true)).toThrow(expect.objectContaining({ code: 'ENOENT', path: region }));
+    for (const args of [[], ['--json']]) {
+      const r = riocache('recover', region, '--root', root, ...args);
+      expect(r.status, r.stdout).toBe(3);
+      expect(r.stderr).toContain('ENOENT');
+      expect(r.stderr).toContain(region);
+      expect(r.stdout).toBe('');
+    }
+    const i = riocache('inspect', region);
+    expect(i.status).toBe(3);
+    expect(i.stderr).toContain('ENOENT');
+    expect(fs.readdirSync(base)).toEqual(['root']);
+    expect(fs.readdirSync(root)).toEqual([]);
+  });
+});

@@ -182,10 +182,13 @@ describe('docs/api.md', () => {
     const fsHidden = hiddenMembers('src/fs/sync.ts', 'CacheFs');
     expect([...fsHidden].sort()).toEqual(['cache', 'writeWhole']);
     const cacheHidden = hiddenMembers('src/cache/cache.ts', 'Cache');
-    for (const name of ['engine', 'rootFd', 'openSync', 'descriptor', 'fileDescriptor', 'txCommit', 'descriptors', 'assertOpen']) {
+    for (const name of [
+      'engine', 'rootFd', 'openSync', 'descriptor', 'fileDescriptor', 'txCommit', 'descriptors', 'assertOpen',
+      'region', 'read', 'write', 'fsync',
+    ]) {
       expect(cacheHidden.has(name), `${name} should be hidden`).toBe(true);
     }
-    for (const name of ['flush', 'close', 'stats', 'segment', 'transaction', 'closed', 'recovery', 'fs', 'region']) {
+    for (const name of ['flush', 'close', 'stats', 'segment', 'transaction', 'closed', 'recovery', 'fs', 'atomicWriteBytesMax']) {
       expect(cacheHidden.has(name), `${name} should be public`).toBe(false);
     }
   });
@@ -196,6 +199,19 @@ describe('docs/api.md', () => {
     expect(malformed, 'first cells that are not one backticked code').toEqual([]);
     expect(rows.every((r) => r.length >= 3 && r[1] !== '' && r[2] !== ''), 'every code says when and what to do').toBe(true);
     expectSameNames('region error codes', rows.map((r) => spans(r[0])[0]), Object.keys(RegionErrorCodes));
+  });
+
+  it('(a) every region error code is raised (or emitted) somewhere in src: the table lists no dead codes', () => {
+    const sources: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(d, e.name));
+        else if (e.name.endsWith('.ts') && join(d, e.name) !== join(repoRoot, 'src', 'errors.ts')) sources.push(fs.readFileSync(join(d, e.name), 'utf8'));
+      }
+    };
+    walk(join(repoRoot, 'src'));
+    const raised = (code: string) => sources.some((src) => new RegExp(`(regionError|RioError)\\(\\s*'${code}'`).test(src));
+    expect(Object.keys(RegionErrorCodes).filter((code) => !raised(code)), 'codes never passed to regionError/RioError').toEqual([]);
   });
 
   it('(b) the options table lists exactly the options openCache accepts, writeBack keys included', () => {

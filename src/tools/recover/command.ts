@@ -1,6 +1,9 @@
 /** `riocache recover <region> --root <dir> [--json] [--drop-clean]`: the warm reboot without the application. */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openCacheSync } from '../../cache/open';
+import type { Cache } from '../../cache/cache';
+import { openExistingCacheSync } from '../../cache/open';
+import { systemError } from '../../errors';
 import { formatBytes } from '../../options';
 import type { RecoveryReport } from '../../recovery/report';
 import { progressBar } from '../term';
@@ -14,10 +17,21 @@ export interface RecoverResult {
 
 /**
  * Opens the region (taking its lock: a region owned by a live process is
- * refused, untouched), lets the warm reboot run, and closes it clean.
+ * refused, untouched), lets the warm reboot run, and closes it clean. A
+ * path where no region file exists is ENOENT: there is nothing to recover,
+ * and creating a fresh region there would only hide a wrong path.
  */
 export function recoverRegionFile(region: string, root: string, keepClean: boolean, onProgress?: (done: number, total: number) => void): RecoverResult {
-  const cache = openCacheSync({ region, root, keepCleanBuffers: keepClean, onRecoveryProgress: onProgress });
+  let cache: Cache;
+  try {
+    cache = openExistingCacheSync({ region, root, keepCleanBuffers: keepClean, onRecoveryProgress: onProgress });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' && e.syscall === 'open' && e.path === resolve(region)) {
+      throw systemError('ENOENT', 'open', e.path, undefined, 'no such file or directory (no region to recover there; nothing was created)');
+    }
+    throw err;
+  }
   const report = cache.recovery;
   cache.closeSync();
   return { region, root, recovered: report.ran, report };
