@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { formatBytes } from '../../options';
 import { progressBar, table } from '../term';
-import { runCampaign, type CampaignResult } from './campaign';
+import { runCampaign, RUN_MS_DEFAULT, validateCampaign, type CampaignOptions, type CampaignProgress, type CampaignResult } from './campaign';
 import { builtins } from './workloads';
 
 export function formatCampaign(r: CampaignResult): string {
@@ -19,6 +19,7 @@ export function formatCampaign(r: CampaignResult): string {
     ['lost (G1)', r.lost],
     ['torn (G2)', r.torn],
     ['order violations (G3)', r.orderViolations],
+    ['unexpected files or data', r.unexpected],
     ['corruptions injected / detected (G5)', `${r.corruptionsInjected} / ${r.corruptionsDetected}`],
     ...(r.workload === 'transfer' ? [['totals checked (files = segment = opening total)', r.totalsChecked] as [string, number]] : []),
     ['recovery failures', r.recoveryFailures],
@@ -35,6 +36,61 @@ export function formatCampaign(r: CampaignResult): string {
   return lines.join('\n');
 }
 
+/** Library option name -> the flag a user typed, so that errors name what the user can fix. */
+const flagOf: Record<string, string> = {
+  kills: '--kills', seed: '--seed', workload: '--workload', regionSize: '--region-size', blockSize: '--block-size',
+  segmentAreaSize: '--segment-area-size', killDuringRecovery: '--kill-during-recovery', corrupt: '--corrupt',
+  runMs: '--run-ms', dir: '--dir', keep: '--keep',
+};
+
+/** Rewrites `The "killDuringRecovery" argument …` into `The --kill-during-recovery option …`. */
+function renameOption(err: unknown): unknown {
+  const e = err as Error & { code?: string };
+  if (typeof e?.code !== 'string' || !e.code.startsWith('ERR_')) return err;
+  e.message = e.message.replace(/The (?:value of )?"(\w+)"(?: argument)?/, (whole, name: string) =>
+    flagOf[name] ? `The ${flagOf[name]} option` : whole);
+  return e;
+}
+
+interface Flags {
+  kills: string;
+  seed: string;
+  workload: string;
+  regionSize?: string;
+  blockSize: string;
+  segmentAreaSize?: string;
+  killDuringRecovery: string;
+  corrupt: string;
+  runMs?: string;
+  dir?: string;
+  keep?: boolean;
+  json?: boolean;
+}
+
+/** A number when the text is one; else the text itself, for validateCampaign to refuse by name. */
+function numeric(text: string): number | string {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) ? n : text;
+}
+
+/** The flags as campaign options (validated by validateCampaign, which names the option; renameOption makes it the flag). */
+export function toCampaignOptions(f: Flags): Partial<CampaignOptions> {
+  const runMs = f.runMs === undefined ? undefined : f.runMs.split(',').map(numeric);
+  return {
+    kills: numeric(f.kills) as number, seed: numeric(f.seed) as number, workload: f.workload, regionSize: f.regionSize,
+    blockSize: numeric(f.blockSize) as number, segmentAreaSize: f.segmentAreaSize,
+    killDuringRecovery: numeric(f.killDuringRecovery) as number, corrupt: numeric(f.corrupt) as number,
+    // One number is a fixed delay.
+    runMs: (runMs?.length === 1 ? [runMs[0], runMs[0]] : runMs) as [number, number] | undefined,
+    dir: f.dir, keep: f.keep === true,
+  };
+}
+
+/** The progress bar's text. */
+export function progressText(p: CampaignProgress): string {
+  return `kills ${p.kills}/${p.total}, recoveries ${p.recoveries}, acknowledged writes ${p.acknowledgedWrites}, failures ${p.failures}`;
+}
+
 export function registerCrashtest(program: Command): void {
   program
     .command('crashtest')
@@ -44,21 +100,29 @@ export function registerCrashtest(program: Command): void {
     .option('--workload <name|path>', `${Object.keys(builtins).join(', ')}, or a module exporting a workload`, 'mixed')
     .option('--region-size <size>', 'region size (default: the workload\'s)')
     .option('--block-size <bytes>', 'block size', '4096')
+    .option('--segment-area-size <size>', 'segment area, for cache.segment() (default: the workload\'s, else 0)')
     .option('--kill-during-recovery <p>', 'probability that a recovery is killed too', '0.2')
     .option('--corrupt <p>', 'probability that a dirty buffer is damaged between kill and restart', '0')
+    .option('--run-ms <min,max>', `range of a timed kill's delay, in ms (default: ${RUN_MS_DEFAULT.join(',')})`)
+    .option('--dir <path>', 'where to make the campaign\'s directory (default: /dev/shm, else the temp directory)')
     .option('--keep', 'keep the failing case\'s region and files')
     .option('--json', 'print one JSON object')
-    .action(async (opts: Record<string, string | boolean | undefined>) => {
-      const json = opts.json === true;
-      const kills = Number(opts.kills);
+    .addHelpText('after', [
+      '',
+      'Exit codes: 0 the campaign passed, 1 it failed, 3 an invalid option value.',
+      'The harness, its checks and how to write a workload: docs/crashtest.md.',
+    ].join('\n'))
+    .action(async (flags: Flags) => {
+      const json = flags.json === true;
+      let options: CampaignOptions;
+      try {
+        // Every value is checked before anything runs: an error names the flag (exit 3, from the dispatcher).
+        options = validateCampaign(toCampaignOptions(flags));
+      } catch (err) {
+        throw renameOption(err);
+      }
       const bar = progressBar('crashtest', !json && process.stderr.isTTY === true);
-      const result = await runCampaign({
-        kills, seed: Number(opts.seed), workload: String(opts.workload), regionSize: opts.regionSize as string | undefined,
-        blockSize: Number(opts.blockSize), killDuringRecovery: Number(opts.killDuringRecovery), corrupt: Number(opts.corrupt),
-        keep: opts.keep === true,
-        onProgress: (p) => bar.update(p.kills, p.total, `kills ${p.kills}/${p.total}, recoveries ${p.recoveries}, ` +
-          `writes verified ${p.writesVerified}, failures ${p.failures}`),
-      });
+      const result = await runCampaign({ ...options, onProgress: (p) => bar.update(p.kills, p.total, progressText(p)) });
       bar.done();
       process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : formatCampaign(result) + '\n');
       process.exitCode = result.ok ? 0 : 1;

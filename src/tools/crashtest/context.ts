@@ -35,9 +35,22 @@ export type IntendedChange =
   | { op: 'rename'; from: string; to: string }
   | { op: 'unlink'; file: string };
 
+/** What is in flight: the one change announced and not yet acknowledged (the harness follows one at a time). */
+interface InFlight {
+  seq: number;
+  what: string;
+}
+
+function describeOp(op: OpRecord): string {
+  if (op.op === 'rename') return `rename ${op.from} -> ${op.to}`;
+  if (op.op === 'transfer') return `transfer ${op.amount} from ${op.from} to ${op.to}`;
+  return `${op.op} ${op.file}`;
+}
+
 export class WorkloadContext {
   private seq: number;
   private readonly fds = new Map<string, number>();
+  private inFlight: InFlight | null = null;
 
   constructor(
     /** The cache the workload runs on (recovered already, if it had crashed). */
@@ -66,31 +79,54 @@ export class WorkloadContext {
    * returns. Low-level: the helpers below are what most workloads need.
    */
   record<T>(op: WithoutSeq<OpRecord>, fn: () => T): T {
-    const seq = this.seq++;
-    sendLine(this.pipe, encode('I', { ...op, seq }));
+    const seq = this.announce(op as OpRecord);
     let result: T;
     try {
       result = fn();
     } catch (err) {
-      sendLine(this.pipe, encode('X', { seq, code: (err as NodeJS.ErrnoException).code ?? null }));
+      this.settle(seq, err);
       throw err;
     }
-    sendLine(this.pipe, encode('A', seq));
+    this.settle(seq);
     return result;
   }
 
   async recordAsync<T>(op: WithoutSeq<OpRecord>, fn: () => Promise<T>): Promise<T> {
-    const seq = this.seq++;
-    sendLine(this.pipe, encode('I', { ...op, seq }));
+    const seq = this.announce(op as OpRecord);
     let result: T;
     try {
       result = await fn();
     } catch (err) {
-      sendLine(this.pipe, encode('X', { seq, code: (err as NodeJS.ErrnoException).code ?? null }));
+      this.settle(seq, err);
       throw err;
     }
-    sendLine(this.pipe, encode('A', seq));
+    this.settle(seq);
     return result;
+  }
+
+  /**
+   * Sends an intent and marks it in flight. Throws, sending nothing, while an
+   * earlier change is unacknowledged: the oracle resolves one in-flight change
+   * per kill, so a second one could not be checked (a workload bug, reported
+   * as the workload's failure).
+   */
+  private announce(op: OpRecord): number {
+    if (this.inFlight) {
+      throw new Error(`cannot announce ${describeOp(op)}: change #${this.inFlight.seq} (${this.inFlight.what}) is still ` +
+        'unacknowledged; call its ack() (or ack(err)) before the next ctx.intend() or ctx operation: ' +
+        'the harness checks one change in flight at a time');
+    }
+    const seq = this.seq++;
+    sendLine(this.pipe, encode('I', { ...op, seq }));
+    this.inFlight = { seq, what: describeOp(op) };
+    return seq;
+  }
+
+  /** Acknowledges the change in flight (`err` undefined) or reports it refused. */
+  private settle(seq: number, err?: unknown): void {
+    this.inFlight = null;
+    if (err === undefined) sendLine(this.pipe, encode('A', seq));
+    else sendLine(this.pipe, encode('X', { seq, code: (err as NodeJS.ErrnoException)?.code ?? null }));
   }
 
   /**
@@ -99,21 +135,20 @@ export class WorkloadContext {
    * change returned, or `ack(err)` if it was refused. Until `ack()`, the
    * harness treats the change as in flight: after a kill it must be wholly
    * present or wholly absent (G2); after `ack()` it must be present (G1).
-   * A write is given with its bytes.
+   * A write is given with its bytes. One change at a time: `intend()` (and
+   * every recorded helper) throws while an earlier change is unacknowledged.
    */
   intend(change: IntendedChange): (err?: unknown) => void {
-    const seq = this.seq++;
     const op: OpRecord = change.op === 'write'
       ? { op: 'write', file: change.file, offset: change.offset, length: change.data.length, hash: hashOf(change.data),
-        data: Buffer.from(change.data.buffer, change.data.byteOffset, change.data.byteLength).toString('base64'), seq }
-      : { ...change, seq };
-    sendLine(this.pipe, encode('I', op));
+        data: Buffer.from(change.data.buffer, change.data.byteOffset, change.data.byteLength).toString('base64'), seq: -1 }
+      : { ...change, seq: -1 };
+    const seq = this.announce(op);
     let settled = false;
     return (err?: unknown) => {
       if (settled) throw new Error(`ack() called twice for change #${seq}`);
       settled = true;
-      if (err === undefined) sendLine(this.pipe, encode('A', seq));
-      else sendLine(this.pipe, encode('X', { seq, code: (err as NodeJS.ErrnoException)?.code ?? null }));
+      this.settle(seq, err);
     };
   }
 

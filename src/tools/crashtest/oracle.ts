@@ -7,6 +7,8 @@
  *  G2  the operation in flight at the kill is all there or not at all (a mix
  *      is "torn");
  *  G3  no acknowledged write survives while an earlier one is lost.
+ * Besides: nothing the workload did not announce may appear (a file, or bytes
+ * past a file's end, that no operation explains: "unexpected").
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -150,8 +152,29 @@ export interface Verdict {
   lost: number;
   torn: boolean;
   orderViolations: number;
+  /** Files, or bytes past a file's expected end, that no announced operation explains. */
+  unexpected: number;
   bytesVerified: number;
   details: string[];
+}
+
+/** The names of what a failed check can find. */
+export const VERDICT_LABELS = {
+  corruptionWritten: 'G5: a damaged buffer reached its file',
+  torn: 'G2: the in-flight operation is torn',
+  lost: 'G1: acknowledged data is missing',
+  unexpected: 'unexpected data: a file or bytes no announced operation explains',
+} as const;
+
+/** The failure's name, from what the check found (most serious first, joined by "; " when several hold). */
+export function verdictLabel(v: Verdict): string {
+  const found: string[] = [];
+  if (v.corruptionWritten) found.push(VERDICT_LABELS.corruptionWritten);
+  if (v.torn) found.push(VERDICT_LABELS.torn);
+  if (v.lost > 0) found.push(VERDICT_LABELS.lost);
+  if (v.unexpected > 0) found.push(VERDICT_LABELS.unexpected);
+  // Not reached: every difference verify() finds sets one of the above.
+  return found.length > 0 ? found.join('; ') : 'the files differ from the model';
 }
 
 /** Regular files under root (relative paths), except lost+found. */
@@ -167,17 +190,6 @@ export function readTree(root: string): Map<string, Buffer> {
   };
   walk('');
   return out;
-}
-
-/**
- * Some bytes of the in-flight operation are present: is any of it absent
- * (a byte where the old value shows although the new one differs)?
- */
-function inflightHitsAbsent(got: Buffer, a: { bytes: Buffer } | undefined, b: { bytes: Buffer } | undefined): boolean {
-  if (!a || !b) return false;
-  const n = Math.min(got.length, a.bytes.length, b.bytes.length);
-  for (let i = 0; i < n; i++) if (a.bytes[i] !== b.bytes[i] && got[i] === b.bytes[i]) return true;
-  return a.bytes.length !== b.bytes.length && got.length !== a.bytes.length;
 }
 
 function withExcuses(model: Model, excused: Excused[]): Model {
@@ -206,44 +218,68 @@ export function verify(root: string, model: Model, pending: OpRecord | null, exc
   const before = withExcuses(model, excused);
   let bytesVerified = 0;
   for (const f of before.files.values()) bytesVerified += f.bytes.length;
-  if (same(before, actual, segments)) return { ok: true, corruptionWritten: false, applied: pending ? false : null, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
+  const passed = (applied: boolean | null): Verdict =>
+    ({ ok: true, corruptionWritten: false, applied, lost: 0, torn: false, orderViolations: 0, unexpected: 0, bytesVerified, details: [] });
+  if (same(before, actual, segments)) return passed(pending ? false : null);
   let after: Model | null = null;
   if (pending) {
     after = model.clone();
     after.apply(pending);
     after = withExcuses(after, excused);
-    if (same(after, actual, segments)) return { ok: true, corruptionWritten: false, applied: true, lost: 0, torn: false, orderViolations: 0, bytesVerified, details: [] };
+    if (same(after, actual, segments)) return passed(true);
   }
   // Neither: find out what is missing and whether the in-flight write is torn.
   const details: string[] = [];
   const lostSeqs = new Set<number>();
   let torn = false;
   let unattributed = false;
+  let unexpected = 0;
   let corruptionWritten = false;
+  // Over the whole tree: files and bytes the in-flight operation changes that show it, and that do not.
+  let shown = 0;
+  let notShown = 0;
   const excusedAt = (path: string, i: number) => excused.some((x) => x.file === path && i >= x.start && i < x.end);
   const files = new Set([...before.files.keys(), ...actual.keys(), ...(after?.files.keys() ?? [])]);
   for (const path of files) {
     const b = before.files.get(path);
     const a = after?.files.get(path);
     const got = actual.get(path);
+    if (after && !b !== !a) {
+      // A file the in-flight operation creates, removes or renames: present or not, it shows the operation or not.
+      if (!got === !b) notShown++;
+      else shown++;
+    }
     if (!got) {
-      if (b && a) {
+      // Missing although the in-flight operation (if any) keeps it: its acknowledged creation and bytes are lost.
+      if (b && (a || !after)) {
         details.push(`${path}: missing`);
-        for (const s of new Set(b.writers)) if (s >= 0) lostSeqs.add(s);
+        let attributed = false;
+        for (const s of new Set(b.writers)) {
+          if (s >= 0) {
+            lostSeqs.add(s);
+            attributed = true;
+          }
+        }
+        if (!attributed) unattributed = true;
       }
       continue;
     }
     if (!b && !a) {
-      details.push(`${path}: unexpected file (${got.length} bytes)`);
+      unexpected++;
+      details.push(`${path}: unexpected file (${got.length} bytes): no announced operation created it`);
       continue;
     }
     const ref = b ?? a!;
     if (got.length !== ref.bytes.length && (!a || got.length !== a.bytes.length)) {
       details.push(`${path}: ${got.length} bytes, expected ${ref.bytes.length}${a && a !== b ? ` or ${a.bytes.length}` : ''}`);
     }
-    let inflightHits = 0;
-    let inflightMisses = 0;
-    const span = Math.max(got.length, b?.bytes.length ?? 0, a?.bytes.length ?? 0);
+    // Bytes the in-flight operation changes, by what they show: its new value, the old one, neither.
+    let inflightNew = 0;
+    let inflightOld = 0;
+    let inflightNeither = 0;
+    let extra = false;
+    const expectedEnd = Math.max(b?.bytes.length ?? 0, a?.bytes.length ?? 0);
+    const span = Math.max(got.length, expectedEnd);
     for (let i = 0; i < span; i++) {
       // -1 stands for "past the end": the byte is absent.
       const g = i < got.length ? got[i] : -1;
@@ -251,8 +287,8 @@ export function verify(root: string, model: Model, pending: OpRecord | null, exc
       const ea = a && i < a.bytes.length ? a.bytes[i] : a ? -1 : eb;
       if (g === eb || g === ea) {
         if (a && b && ea !== eb) {
-          if (g === ea) inflightHits++;
-          else inflightMisses++;
+          if (g === ea) inflightNew++;
+          else inflightOld++;
         }
         continue;
       }
@@ -261,9 +297,15 @@ export function verify(root: string, model: Model, pending: OpRecord | null, exc
         if (details.length < 20) details.push(`${path} @${i}: ${g}, expected ${eb}: a byte of a damaged buffer reached the file`);
         continue;
       }
+      if (i >= expectedEnd) {
+        // Past the end of the file before and after the in-flight operation: bytes nothing announced.
+        if (!extra) details.push(`${path}: ${got.length - expectedEnd} unexpected bytes past its expected end (${expectedEnd})`);
+        extra = true;
+        break;
+      }
       if (a && ea !== eb) {
         // A byte the in-flight operation changes, showing neither the old nor the new value: torn.
-        inflightMisses++;
+        inflightNeither++;
         if (details.length < 20) details.push(`${path} @${i}: ${g}, expected ${eb} (before) or ${ea} (after the in-flight operation)`);
         continue;
       }
@@ -272,22 +314,43 @@ export function verify(root: string, model: Model, pending: OpRecord | null, exc
       else unattributed = true;
       if (details.length < 20) details.push(`${path} @${i}: ${g}, expected ${eb} (last written by #${writer})`);
     }
-    if (inflightMisses > 0 || (inflightHits > 0 && inflightHitsAbsent(got, a, b))) {
+    if (extra) unexpected++;
+    shown += inflightNew;
+    notShown += inflightOld;
+    // Wholly there or wholly absent is not torn, whatever else differs (that is lost or unexpected data).
+    if (inflightNeither > 0 || (inflightNew > 0 && inflightOld > 0)) {
       torn = true;
-      details.push(`${path}: the in-flight operation is torn (${inflightHits} of its bytes present, ${inflightMisses} absent)`);
+      details.push(`${path}: the in-flight operation is torn (${inflightNew} of its bytes present, ${inflightOld} absent` +
+        `${inflightNeither ? `, ${inflightNeither} neither old nor new` : ''})`);
     }
   }
   for (const [name, bytes] of before.segments) {
     const got = segments.get(name);
-    const alt = after?.segments.get(name);
-    if (got && (got.equals(bytes) || (alt && got.equals(alt)))) continue;
-    details.push(`segment ${name}: matches neither the state before nor after the in-flight transaction`);
-    torn = true;
+    // Only a transaction in flight that writes this segment may leave it changed, and then whole.
+    const inflight = pending?.op === 'transfer' && pending.segment?.name === name ? after?.segments.get(name) : undefined;
+    if (got && inflight && !inflight.equals(bytes)) {
+      if (got.equals(inflight)) shown++;
+      else if (got.equals(bytes)) notShown++;
+    }
+    if (got && (got.equals(bytes) || (inflight && got.equals(inflight)))) continue;
+    if (inflight) {
+      details.push(`segment ${name}: matches neither the state before nor after the in-flight transaction`);
+      torn = true;
+    } else {
+      details.push(`segment ${name}: ${got ? 'differs from' : 'missing, unlike'} its acknowledged state`);
+      unattributed = true;
+    }
   }
   // A wrong byte no acknowledged write explains (a hole, a resized file) still counts as one loss.
   const lost = lostSeqs.size + (unattributed && lostSeqs.size === 0 ? 1 : 0);
+  if (pending && !torn && shown > 0 && notShown > 0) {
+    // Each file shows the in-flight operation wholly or not at all, but not all the same way
+    // (a rename that left both names, a transaction in one file and not the other): applied in part.
+    torn = true;
+    details.push(`the in-flight operation (#${pending.seq} ${pending.op}) is applied in part: some files show it, others do not`);
+  }
   let newestSurviving = -1;
   for (const f of before.files.values()) for (const s of f.writers) if (s >= 0 && !lostSeqs.has(s)) newestSurviving = Math.max(newestSurviving, s);
   const orderViolations = [...lostSeqs].filter((s) => s < newestSurviving).length;
-  return { ok: false, corruptionWritten, applied: null, lost, torn, orderViolations, bytesVerified, details };
+  return { ok: false, corruptionWritten, applied: null, lost, torn, orderViolations, unexpected, bytesVerified, details };
 }
