@@ -128,7 +128,8 @@ async function recoveryRun(o: RecoveryOptions, rep: number, regionBytes: number,
       run.profile = {
         sampledMs: t.totalMs,
         verifyMs: selfMsOf(t, 'crc', 'region/primitives') + selfMsOf(t, 'compute', 'cache/registry'),
-        pwriteMs: selfMsOf(t, 'writeBuffer') + selfMsOf(t, 'writeSync', 'node:fs'),
+        // Recovery writes runs of buffers with fs.writevSync (Node's writeBuffers, called from writeAll).
+        pwriteMs: selfMsOf(t, 'writeBuffers') + selfMsOf(t, 'writeAll') + selfMsOf(t, 'writevSync', 'node:fs') + selfMsOf(t, 'writeSync', 'node:fs'),
         fdatasyncMs: selfMsOf(t, 'fdatasync'),
         summary: summarizeProfile(t, 12),
       };

@@ -247,7 +247,7 @@ function recoverySection(rec: RecoveryResults): string[] {
   out.push('### Where a warm reboot spends its time (CPU profiles of the first repetition)', '');
   out.push(`${mibOf(v.bytes)} verified and written in ${v.runs} profiled recoveries: crc32c verification ${v.verifyMs.toFixed(0)} ms ` +
     `(per recovery ${v.gbpsMin.toFixed(1)}–${v.gbpsMax.toFixed(1)} GB/s, median ${v.gbps.toFixed(1)}), ` +
-    `pwrite of each 4 KiB buffer ${v.pwriteMs.toFixed(0)} ms, fdatasync ${v.fdatasyncMs.toFixed(0)} ms, of ${v.sampledMs.toFixed(0)} ms sampled.`, '');
+    `writing the buffers (writev of runs) ${v.pwriteMs.toFixed(0)} ms, fdatasync ${v.fdatasyncMs.toFixed(0)} ms, of ${v.sampledMs.toFixed(0)} ms sampled.`, '');
   out.push('Largest recovery:', '', '```', rec.recoveryProfile, '```', '');
   out.push(`Clean open of the largest region (${mibOf(rec.plan.cleanSizes[rec.plan.cleanSizes.length - 1])}):`, '', '```', rec.cleanOpenProfile, '```', '');
   out.push('![recovery time against dirty bytes](recovery-scaling.svg)', '', '![open time against region size](region-scaling.svg)', '');

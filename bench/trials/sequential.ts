@@ -6,10 +6,8 @@
  * (total bytes / total time, so stalls count), after a warm-up that writes
  * twice the cache.
  *
- * 4 KiB, not larger: a FileHandle.write of several blocks into a cache full
- * of dirty data never returns (Engine.makeSpace returns at once while any
- * buffer is free, however many the write needs, and Cache.write retries in
- * microtasks, so the write-back that would free buffers never runs).
+ * 4 KiB writes, the unit every contender shares (one page, one lmdb
+ * value, one cache block).
  */
 import { lmdb } from '../contenders/lmdb';
 import { mapOfBuffers, mappedFloor } from '../contenders/memory';
