@@ -1,5 +1,6 @@
 /** `riocache crashtest`: the kill-and-restart harness from the command line. */
 import type { Command } from 'commander';
+import { renameOption } from '../flags';
 import { formatBytes } from '../../options';
 import { progressBar, table } from '../term';
 import { runCampaign, RUN_MS_DEFAULT, validateCampaign, type CampaignOptions, type CampaignProgress, type CampaignResult } from './campaign';
@@ -42,15 +43,6 @@ const flagOf: Record<string, string> = {
   segmentAreaSize: '--segment-area-size', killDuringRecovery: '--kill-during-recovery', corrupt: '--corrupt',
   runMs: '--run-ms', dir: '--dir', keep: '--keep',
 };
-
-/** Rewrites `The "killDuringRecovery" argument …` into `The --kill-during-recovery option …`. */
-function renameOption(err: unknown): unknown {
-  const e = err as Error & { code?: string };
-  if (typeof e?.code !== 'string' || !e.code.startsWith('ERR_')) return err;
-  e.message = e.message.replace(/The (?:value of )?"(\w+)"(?: argument)?/, (whole, name: string) =>
-    flagOf[name] ? `The ${flagOf[name]} option` : whole);
-  return e;
-}
 
 interface Flags {
   kills: string;
@@ -119,7 +111,7 @@ export function registerCrashtest(program: Command): void {
         // Every value is checked before anything runs: an error names the flag (exit 3, from the dispatcher).
         options = validateCampaign(toCampaignOptions(flags));
       } catch (err) {
-        throw renameOption(err);
+        throw renameOption(err, flagOf);
       }
       const bar = progressBar('crashtest', !json && process.stderr.isTTY === true);
       const result = await runCampaign({ ...options, onProgress: (p) => bar.update(p.kills, p.total, progressText(p)) });

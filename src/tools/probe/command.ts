@@ -1,6 +1,7 @@
 /** `riocache probe --target riocache|os …`: the probe on the command line. */
 import * as fs from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { renameOption } from '../flags';
 import { formatBytes } from '../../options';
 import { progressBar } from '../term';
 import type { ProbeOptions } from './options';
@@ -63,15 +64,6 @@ export function toProbeOptions(f: Flags): ProbeOptions {
   return o;
 }
 
-/** Rewrites `The "blockSize" argument …` into `The --block-size option …`. */
-function renameOption(err: unknown): unknown {
-  const e = err as Error & { code?: string };
-  if (typeof e?.code !== 'string' || !e.code.startsWith('ERR_')) return err;
-  e.message = e.message.replace(/The (?:value of )?"(\w+)"(?: argument)?/, (whole, name: string) =>
-    flagOf[name] ? `The ${flagOf[name]} option` : whole);
-  return e;
-}
-
 function describe(p: ProbeProgress): string {
   if (p.phase === 'create') return `creating the file: ${formatBytes(p.done)} of ${formatBytes(p.total)}`;
   if (p.phase === 'calibrate') return 'warming up, calibrating hit and miss';
@@ -118,7 +110,7 @@ export function registerProbe(program: Command): void {
         result = await probe(toProbeOptions(flags), (p) => bar.update(p.done, p.total, describe(p)));
       } catch (err) {
         bar.done();
-        throw renameOption(err);
+        throw renameOption(err, flagOf);
       }
       bar.done(result.found ? `knee at ${formatBytes(result.estimateBytes!)}` : 'no knee found');
       if (flags.svg) fs.writeFileSync(flags.svg, renderSvg(result));
