@@ -16,7 +16,7 @@ import { renameEntries } from '../recovery/scanner';
 import type { RecoveryReport } from '../recovery/report';
 import { confine } from '../fs/paths';
 import { CacheFs } from '../fs/sync';
-import { Engine, type Need } from './engine';
+import { Engine, type EngineStats, type Need } from './engine';
 import { Journal } from './journal';
 import { type Segment, Segments } from './segments';
 import { type EndOptions, Transaction, type TransactionHost, type TransactionOptions } from './transaction';
@@ -32,13 +32,9 @@ import type { WriteBackPolicy } from './writeback';
 
 export type FsyncMode = 'disk' | 'rio';
 
-export interface CacheStats {
-  hits: number;
-  misses: number;
+/** The engine's counters, and what is derived from the region at the call. */
+export interface CacheStats extends EngineStats {
   hitRatio: number;
-  readBytes: number;
-  writeBytes: number;
-  writes: number;
   dirtyBlocks: number;
   dirtyBytes: number;
   cachedBlocks: number;
@@ -46,15 +42,6 @@ export interface CacheStats {
   capacityBlocks: number;
   capacityBytes: number;
   blockSize: number;
-  evictions: number;
-  writeBackBytes: number;
-  writeBackBatches: number;
-  writeBackErrors: number;
-  fdatasyncs: number;
-  backPressureSync: number;
-  backPressureAsync: number;
-  corruptBuffers: number;
-  undoWrites: number;
   openFiles: number;
   cachedFiles: number;
 }
@@ -288,13 +275,9 @@ export class Cache extends EventEmitter {
     const capacityBlocks = e.reg.count;
     const openFiles = e.files.filter((f) => f && f.openCount > 0).length;
     return {
-      hits: s.hits, misses: s.misses, hitRatio: s.hits + s.misses === 0 ? 0 : s.hits / (s.hits + s.misses),
-      readBytes: s.readBytes, writeBytes: s.writeBytes, writes: s.writes,
+      ...s, hitRatio: s.hits + s.misses === 0 ? 0 : s.hits / (s.hits + s.misses),
       dirtyBlocks: e.pool.dirtyCount, dirtyBytes, cachedBlocks: capacityBlocks - e.pool.freeCount,
       freeBlocks: e.pool.freeCount, capacityBlocks, capacityBytes: capacityBlocks * e.bs, blockSize: e.bs,
-      evictions: s.evictions, writeBackBytes: s.writeBackBytes, writeBackBatches: s.writeBackBatches,
-      writeBackErrors: s.writeBackErrors, fdatasyncs: s.fdatasyncs, backPressureSync: s.backPressureSync,
-      backPressureAsync: s.backPressureAsync, corruptBuffers: s.corruptBuffers, undoWrites: s.undoWrites,
       openFiles, cachedFiles: e.files.filter(Boolean).length,
     };
   }

@@ -19,6 +19,7 @@
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
+import { writeAllSync } from './writeAll';
 
 export const JOURNAL_PATH = '.riocache/journal';
 const MAGIC = 0x314a5252; // 'RRJ1'
@@ -162,22 +163,7 @@ export class Journal {
     this.ensureOpen();
     const parts = encodeMeld({ id: this.nextId++, files, segments });
     const total = parts.reduce((n, p) => n + p.length, 0);
-    let done = 0;
-    let left = parts;
-    while (done < total) {
-      const n = fs.writevSync(this.fd, left, this.size + done);
-      done += n;
-      let skip = n;
-      const rest: Buffer[] = [];
-      for (const p of left) {
-        if (skip >= p.length) skip -= p.length;
-        else {
-          rest.push(skip > 0 ? p.subarray(skip) : p);
-          skip = 0;
-        }
-      }
-      left = rest;
-    }
+    writeAllSync(this.fd, parts, this.size);
     fs.fdatasyncSync(this.fd);
     this.size += total;
     for (const f of files) this.touchedFiles.add(f.path);

@@ -31,8 +31,8 @@ import { CLEAN, DIRTY, type Registry, WRITING } from './registry';
 import { SIZE_DIRTY, ZERO_NONE, type SizeTable } from './sizes';
 import type { BufferPool } from './pool';
 import type { List } from './lists';
+import { writeAllAsync, writeAllSync } from './writeAll';
 
-const writev = promisify(fs.writev);
 const fdatasync = promisify(fs.fdatasync);
 
 /** Buffers per writev call (IOV_MAX is 1024 on Linux). */
@@ -70,46 +70,6 @@ export interface WriteBackPolicy {
   dirtyRatio: number;
   /** How often the background pass runs (ms). */
   intervalMs: number;
-}
-
-/** The views not yet written after `done` bytes. */
-function rest(views: Uint8Array[], done: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const v of views) {
-    if (done >= v.length) {
-      done -= v.length;
-      continue;
-    }
-    out.push(done > 0 ? v.subarray(done) : v);
-    done = 0;
-  }
-  return out;
-}
-
-/**
- * Writes every byte: a short write (a full disk fills part of the range) is
- * retried for the rest, so the kernel's own error (ENOSPC, EIO) surfaces.
- */
-async function writeAllAsync(fd: number, views: Uint8Array[], position: number): Promise<void> {
-  let left = views;
-  let at = position;
-  while (left.length > 0) {
-    const { bytesWritten } = await writev(fd, left, at);
-    if (bytesWritten === 0) throw Object.assign(new Error('the kernel wrote nothing'), { code: 'EIO' });
-    at += bytesWritten;
-    left = rest(left, bytesWritten);
-  }
-}
-
-function writeAllSync(fd: number, views: Uint8Array[], position: number): void {
-  let left = views;
-  let at = position;
-  while (left.length > 0) {
-    const n = fs.writevSync(fd, left, at);
-    if (n === 0) throw Object.assign(new Error('the kernel wrote nothing'), { code: 'EIO' });
-    at += n;
-    left = rest(left, n);
-  }
 }
 
 interface Planned {

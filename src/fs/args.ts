@@ -85,7 +85,11 @@ export interface IoArgs {
 
 /** read(fd, buffer, offset, length, position) or read(fd, buffer, { offset, length, position }). */
 export function readArgs(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown): IoArgs {
-  const bytes = asBytes('buffer', buffer);
+  return bufferArgs(asBytes('buffer', buffer), offsetOrOptions, length, position);
+}
+
+/** The buffer forms of read and write: (offset, length, position) or ({ offset, length, position }). */
+function bufferArgs(bytes: Uint8Array, offsetOrOptions: unknown, length: unknown, position: unknown): IoArgs {
   let offset: unknown = offsetOrOptions;
   if (typeof offsetOrOptions === 'object' && offsetOrOptions !== null) {
     const o = offsetOrOptions as { offset?: unknown; length?: unknown; position?: unknown };
@@ -110,23 +114,7 @@ export function writeArgs(data: unknown, a: unknown, b: unknown, c: unknown): Io
     const bytes = Buffer.from(data, encoding);
     return { bytes, offset: 0, length: bytes.length, position: checkPosition(a) };
   }
-  const bytes = asBytes('buffer', data);
-  let offset = a;
-  let length = b;
-  let position = c;
-  if (typeof a === 'object' && a !== null) {
-    const o = a as { offset?: unknown; length?: unknown; position?: unknown };
-    offset = o.offset;
-    length = o.length;
-    position = o.position;
-  }
-  const off = offset === undefined || offset === null ? 0 : offset;
-  if (typeof off !== 'number' || !Number.isInteger(off)) throw invalidType('offset', 'an integer', off);
-  if (off < 0 || off > bytes.byteLength) throw outOfRange('offset', `>= 0 && <= ${bytes.byteLength}`, off);
-  const len = length === undefined || length === null ? bytes.byteLength - off : length;
-  if (typeof len !== 'number' || !Number.isInteger(len)) throw invalidType('length', 'an integer', len);
-  if (len < 0 || off + len > bytes.byteLength) throw outOfRange('length', `>= 0 && <= ${bytes.byteLength - off}`, len);
-  return { bytes, offset: off, length: len, position: checkPosition(position) };
+  return bufferArgs(asBytes('buffer', data), a, b, c);
 }
 
 export function checkLength(len: unknown): number {

@@ -21,6 +21,7 @@ import { NamespaceIntent } from '../cache/intent';
 import { DIRTY_LIST, List, LRU } from '../cache/lists';
 import { CLEAN, Registry } from '../cache/registry';
 import { SIZE_DIRTY, SizeTable } from '../cache/sizes';
+import { writeAllSync } from '../cache/writeAll';
 import { Segments } from '../cache/segments';
 import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from '../cache/undo';
 import { checkRelativePath } from '../fs/paths';
@@ -436,27 +437,6 @@ function repairList(list: List, reg: Registry, isMember: (b: number) => boolean)
 
 type Save = (b: number, path: string, reason: string, expected: number, actual: number) => void;
 
-/** writev until every byte is written (a short write is retried so the kernel's error surfaces). */
-function writeAll(fd: number, views: Uint8Array[], position: number): void {
-  let at = position;
-  let left = views;
-  while (left.length > 0) {
-    const n = fs.writevSync(fd, left, at);
-    if (n === 0) throw Object.assign(new Error('the kernel wrote nothing'), { code: 'EIO' });
-    at += n;
-    let skip = n;
-    const rest: Uint8Array[] = [];
-    for (const v of left) {
-      if (skip >= v.length) skip -= v.length;
-      else {
-        rest.push(skip > 0 ? v.subarray(skip) : v);
-        skip = 0;
-      }
-    }
-    left = rest;
-  }
-}
-
 /** Step 6 for one file. Returns true when the file was touched. */
 function writeFile(
   rootFd: number, reg: Registry, sizes: SizeTable, dirtyList: List, slot: number, entry: FileEntry,
@@ -512,7 +492,7 @@ function writeFile(
           break; // a partial block ends a run
         }
       }
-      writeAll(fd, views, first * bs);
+      writeAllSync(fd, views, first * bs);
       report.bytesWritten += bytes;
       progress(bytes);
       i = j;
