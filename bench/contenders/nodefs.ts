@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { prefillChunks, type ContenderDef, type Target, type TargetSetup } from './types';
+import { FileHandleTarget } from './fileHandle';
 
 export interface FsOptions {
   api: 'sync' | 'promise';
@@ -54,36 +55,6 @@ class FsSync implements Target {
   }
 }
 
-class FsPromise implements Target {
-  constructor(private readonly fh: fs.promises.FileHandle, private readonly datasync: boolean) {}
-
-  async write(src: Buffer, pos: number): Promise<void> {
-    await this.fh.write(src, 0, src.length, pos);
-    if (this.datasync) await this.fh.datasync();
-  }
-
-  async append(src: Buffer): Promise<void> {
-    await this.fh.write(src);
-    if (this.datasync) await this.fh.datasync();
-  }
-
-  async read(dst: Buffer, pos: number): Promise<void> {
-    await this.fh.read(dst, 0, dst.length, pos);
-  }
-
-  reset(): Promise<void> {
-    return this.fh.truncate(0);
-  }
-
-  info(): Record<string, number> {
-    return {};
-  }
-
-  close(): Promise<void> {
-    return this.fh.close();
-  }
-}
-
 export function nodeFs(id: string, label: string, o: FsOptions): ContenderDef {
   return {
     id, label, family: 'fs', mode: o.api === 'sync' ? 'sync' : 'async',
@@ -91,7 +62,7 @@ export function nodeFs(id: string, label: string, o: FsOptions): ContenderDef {
       const path = createFile(s);
       const flags = s.append ? 'a+' : 'r+';
       if (o.api === 'sync') return new FsSync(path, flags, o.datasync === true);
-      return new FsPromise(await fs.promises.open(path, flags), o.datasync === true);
+      return new FileHandleTarget(await fs.promises.open(path, flags), o.datasync === true);
     },
   };
 }

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { openCacheSync, type Cache, type FsyncMode } from '../../src';
-import type { FileHandle } from '../../src/fs/promises';
 import { prefillChunks, type ContenderDef, type Target, type TargetSetup } from './types';
+import { FileHandleTarget } from './fileHandle';
 
 const FILE = 'bench.dat';
 
@@ -74,34 +74,6 @@ class RioSync implements Target {
   }
 }
 
-class RioPromise implements Target {
-  constructor(private readonly cache: Cache, private readonly fh: FileHandle, private readonly datasync: boolean) {}
-
-  async write(src: Buffer, pos: number): Promise<void> {
-    await this.fh.write(src, 0, src.length, pos);
-    if (this.datasync) await this.fh.datasync();
-  }
-
-  async append(src: Buffer): Promise<void> {
-    await this.fh.write(src);
-    if (this.datasync) await this.fh.datasync();
-  }
-
-  async read(dst: Buffer, pos: number): Promise<void> {
-    await this.fh.read(dst, 0, dst.length, pos);
-  }
-
-  reset(): Promise<void> {
-    return this.fh.truncate(0);
-  }
-
-  info(): Record<string, number> {
-    return infoOf(this.cache);
-  }
-
-  async close(): Promise<void> {}
-}
-
 export function riocache(id: string, label: string, o: RioOptions): ContenderDef {
   const fsync = o.fsync ?? 'disk';
   return {
@@ -116,7 +88,7 @@ export function riocache(id: string, label: string, o: RioOptions): ContenderDef
       }
       const openFlags = s.append ? 'a+' : s.prefill === 'none' ? 'w+' : 'r+';
       if (o.api === 'sync') return new RioSync(cache, openFlags, o.datasync === true);
-      return new RioPromise(cache, await cache.fs.promises.open(FILE, openFlags), o.datasync === true);
+      return new FileHandleTarget(await cache.fs.promises.open(FILE, openFlags), o.datasync === true, () => infoOf(cache), async () => {});
     },
   };
 }

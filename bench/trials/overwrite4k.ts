@@ -5,11 +5,8 @@
  * file, whose random blocks are mostly not in the CPU caches, and a 4 MiB
  * one that stays hot (the conditions DESIGN.md's 0.07 µs copy was measured in).
  */
-import { lmdb } from '../contenders/lmdb';
-import { mapOfBuffers, mappedFloor } from '../contenders/memory';
-import { nodeFs } from '../contenders/nodefs';
-import { riocache } from '../contenders/riocache';
 import { KiB, MiB, type TrialDef } from './types';
+import { writeContenders } from './writeContenders';
 
 export const overwrite4k: TrialDef = {
   id: 'overwrite-4k',
@@ -21,21 +18,7 @@ export const overwrite4k: TrialDef = {
     opBytes: 4 * KiB, fileBytes: quick ? 8 * MiB : 64 * MiB, cacheBytes: quick ? 32 * MiB : 256 * MiB,
     prefill: 'through', positions: 'random', warmupOps: quick ? 2000 : 20000,
   }),
-  contenders: [
-    riocache('rio.sync', 'riocache cache.fs.writeSync', { api: 'sync' }),
-    riocache('rio.promise', 'riocache FileHandle.write', { api: 'promise' }),
-    riocache('rio.sync+fdatasync(rio)', "riocache writeSync + fdatasyncSync (fsync: 'rio')", { api: 'sync', fsync: 'rio', datasync: true }),
-    riocache('rio.sync+fdatasync(disk)', "riocache writeSync + fdatasyncSync (fsync: 'disk')", { api: 'sync', fsync: 'disk', datasync: true }),
-    nodeFs('fs.sync', 'fs.writeSync', { api: 'sync' }),
-    nodeFs('fs.sync+fdatasync', 'fs.writeSync + fs.fdatasyncSync', { api: 'sync', datasync: true }),
-    nodeFs('fs.promise', 'fs.promises FileHandle.write', { api: 'promise' }),
-    lmdb('lmdb.putSync', 'lmdb putSync (default options)', { api: 'sync', flavour: 'default' }),
-    lmdb('lmdb.putSync(nosync)', 'lmdb putSync (noSync, useWritemap)', { api: 'sync', flavour: 'nosync' }),
-    lmdb('lmdb.put', 'lmdb await put (default options)', { api: 'async', flavour: 'default' }),
-    lmdb('lmdb.put(nosync)', 'lmdb await put (noSync, useWritemap)', { api: 'async', flavour: 'nosync' }),
-    mapOfBuffers('map', 'Map of Buffers (volatile)'),
-    mappedFloor('floor', 'TypedArray.set into a mapped region (floor)'),
-  ],
+  contenders: writeContenders,
 };
 
 /** The same on a 4 MiB file: the copies hit the CPU caches, so what is left is each contender's own work. */
