@@ -60,14 +60,5 @@ export async function killHard(child: Child): Promise<void> {
   if (signal !== 'SIGKILL') throw new Error(`expected the child to die of SIGKILL, got ${signal}`);
 }
 
-/** A deterministic PRNG (mulberry32) so every failure can print its seed. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG (mulberry32, the crash campaign's) so every failure can print its seed. */
+export { mulberry as rng } from '../src/tools/crashtest/random';

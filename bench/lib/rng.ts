@@ -1,24 +1,15 @@
 /**
  * Deterministic inputs: every contender of a trial sees the same positions
- * and the same bytes, generated from one seed (mulberry32).
+ * and the same bytes, generated from one seed (mulberry32, the crash
+ * campaign's generator).
  */
+import { mulberry } from '../../src/tools/crashtest/random';
 
 export const SEED_DEFAULT = 0x5eed_2024;
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Bytes from the seed (the same for every contender). */
 export function patternBytes(seed: number, length: number): Buffer {
-  const next = rng(seed ^ 0xb17e5);
+  const next = mulberry(seed ^ 0xb17e5);
   const out = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) out[i] = (next() * 256) | 0;
   return out;
@@ -26,7 +17,7 @@ export function patternBytes(seed: number, length: number): Buffer {
 
 /** `count` block-aligned byte positions, uniform over [0, spanBytes). */
 export function randomPositions(seed: number, count: number, spanBytes: number, alignBytes: number): Float64Array {
-  const next = rng(seed);
+  const next = mulberry(seed);
   const slots = Math.floor(spanBytes / alignBytes);
   const out = new Float64Array(count);
   for (let i = 0; i < count; i++) out[i] = Math.floor(next() * slots) * alignBytes;
@@ -35,7 +26,7 @@ export function randomPositions(seed: number, count: number, spanBytes: number, 
 
 /** Every block of [0, spanBytes) once, in a seeded random order (Fisher–Yates). */
 export function permutedPositions(seed: number, spanBytes: number, alignBytes: number): Float64Array {
-  const next = rng(seed);
+  const next = mulberry(seed);
   const slots = Math.floor(spanBytes / alignBytes);
   const order = new Float64Array(slots);
   for (let i = 0; i < slots; i++) order[i] = i * alignBytes;
@@ -50,7 +41,7 @@ export function permutedPositions(seed: number, spanBytes: number, alignBytes: n
 
 /** A seeded choice per operation: 1 with probability `p`, else 0. */
 export function coinFlips(seed: number, count: number, p: number): Uint8Array {
-  const next = rng(seed ^ 0xc01);
+  const next = mulberry(seed ^ 0xc01);
   const out = new Uint8Array(count);
   for (let i = 0; i < count; i++) out[i] = next() < p ? 1 : 0;
   return out;

@@ -1,18 +1,7 @@
 /** The knee estimator on synthetic curves: clean, noisy, with outliers, with a second (smaller) step, and without a knee. */
 import { describe, expect, it } from 'vitest';
 import { estimateKnee, type KneeInput } from '../../src/tools/probe/knee';
-
-/** mulberry32: a small seeded generator, so every failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../helpers';
 
 /** A normal deviate (Box-Muller). */
 function gauss(r: () => number): number {

@@ -23,6 +23,16 @@ import { repoRoot, scratchDir } from '../helpers';
 const { dir, cleanup } = scratchDir('bench');
 afterAll(cleanup);
 
+/** Runs `dist/bench/<script> --quick --json --out <out>` in a fresh process; it must exit 0. Returns its JSON report and stderr. */
+function runQuick(script: string, out: string): { report: any; stderr: string } {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'bench', script), '--quick', '--json', '--out', out], {
+    encoding: 'utf8', timeout: 110_000, maxBuffer: 64 * 1024 * 1024,
+  });
+  expect(r.error).toBeUndefined();
+  expect(r.status, r.stderr).toBe(0);
+  return { report: JSON.parse(r.stdout), stderr: r.stderr };
+}
+
 describe('the runner', () => {
   it('runs every contender once per repetition, in an order that changes between repetitions', () => {
     const xs = ['a', 'b', 'c', 'd', 'e'];
@@ -72,13 +82,8 @@ describe('the runner', () => {
 describe('npm run bench:quick', () => {
   it('runs every trial, contender and recovery step and reports positive figures', () => {
     const out = join(dir, 'results');
-    const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'bench', 'run.js'), '--quick', '--json', '--out', out], {
-      encoding: 'utf8', timeout: 110_000, maxBuffer: 64 * 1024 * 1024,
-    });
-    expect(r.error).toBeUndefined();
-    expect(r.stderr).not.toMatch(/failure/);
-    expect(r.status).toBe(0);
-    const report = JSON.parse(r.stdout);
+    const { report, stderr } = runQuick('run.js', out);
+    expect(stderr).not.toMatch(/failure/);
     expect(report.quick).toBe(true);
     expect(report.failures).toEqual([]);
 
@@ -131,12 +136,7 @@ describe('npm run bench:quick', () => {
 describe('npm run bench:tpca -- --quick', () => {
   it('runs every transaction contender on both access patterns, each ending with balanced tables', () => {
     const out = join(dir, 'tpca');
-    const r = spawnSync(process.execPath, [join(repoRoot, 'dist', 'bench', 'tpca.js'), '--quick', '--json', '--out', out], {
-      encoding: 'utf8', timeout: 110_000, maxBuffer: 16 * 1024 * 1024,
-    });
-    expect(r.error).toBeUndefined();
-    expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(r.stdout);
+    const { report } = runQuick('tpca.js', out);
     expect(report.results.length).toBe(tpcaContenders.length * 2);
     for (const x of report.results) {
       const where = `${x.contender} / ${x.access}`;

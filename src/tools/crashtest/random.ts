@@ -1,4 +1,9 @@
-/** mulberry32: small, fast, deterministic; every campaign choice comes from it so a seed replays. */
+/**
+ * mulberry32: small, fast, deterministic; every campaign choice comes from it
+ * so a seed replays. The one seeded generator of the repository: the
+ * benchmarks' positions and bytes (bench/lib/rng.ts) and the tests' random
+ * inputs (test/helpers.ts) come from it too, so changing it changes them all.
+ */
 export function mulberry(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
