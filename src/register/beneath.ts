@@ -1,0 +1,38 @@
+/**
+ * Is this argument a path beneath the root? The question every patched call
+ * asks first, so it is cheap for the common case of a path elsewhere: an
+ * absolute path that does not start with the root and has no `.`/`//` part
+ * to normalise is answered by one comparison.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export class Beneath {
+  private readonly prefix: string;
+
+  constructor(readonly root: string) {
+    this.prefix = root.endsWith('/') ? root : `${root}/`;
+  }
+
+  /** The absolute path when `value` names the root or a path beneath it, else null. Never throws. */
+  path(value: unknown): string | null {
+    let p: string;
+    if (typeof value === 'string') p = value;
+    else if (value instanceof URL) {
+      if (value.protocol !== 'file:') return null;
+      try {
+        p = fileURLToPath(value);
+      } catch {
+        return null;
+      }
+    } else if (Buffer.isBuffer(value)) p = value.toString('utf8');
+    else return null;
+    if (p.length === 0 || p.includes('\0')) return null;
+    if (isAbsolute(p)) {
+      const plain = !p.includes('/.') && !p.includes('//');
+      if (plain) return p.startsWith(this.prefix) || p === this.root || `${p}/` === this.prefix ? p : null;
+    }
+    const abs = resolve(p);
+    return abs.startsWith(this.prefix) || abs === this.root ? abs : null;
+  }
+}
