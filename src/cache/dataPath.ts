@@ -11,7 +11,8 @@ import { asSystemError, systemError } from '../errors';
 import type { QuarantineRecord } from '../recovery/quarantine';
 import type { Cache } from './cache';
 import type { Need } from './engine';
-import type { FileState } from './files';
+import type { FileState, OpenDescriptor } from './files';
+import { replaceContents } from './replace';
 import type { Transaction } from './transaction';
 
 /**
@@ -167,21 +168,49 @@ export class DataPath {
   /**
    * @internal The core of a truncating writeFile (by path with a 'w' flag, or
    * FileHandle.writeFile of a handle opened so): the file's contents become
-   * src[offset, offset + length). Today a truncation followed by the write,
-   * two steps; the descriptor's position ends after the bytes.
+   * src[offset, offset + length) in ONE atomic step under process death, up
+   * to atomicWriteBytesMax (replace.ts); a larger file is replaced by its
+   * first chunk atomically, the rest appended chunk by chunk, in order (a cut
+   * shows the old contents or a prefix of the new). The descriptor's position
+   * ends after the bytes.
    */
   replaceSync(fd: number, src: Uint8Array, offset: number, length: number): void {
-    this.ftruncateSync(fd, 0);
-    this.writeSync(fd, src, offset, length, 0);
-    this.cache.handles.fileDescriptor(fd, 'write').position = length;
+    this.cache.txs.refuseDuringTransaction('writeFile');
+    const d = this.replaceTarget(fd);
+    const first = Math.min(length, this.cache.engine.atomicWriteBytesMax);
+    replaceContents(this.cache.engine, d.file, src, offset, first);
+    d.position = first;
+    if (first < length) this.writeDescriptorSync(fd, src, offset + first, length - first, first, null);
+    else if (d.sync && this.cache.fsyncMode === 'disk') this.syncFile(d.file);
+    d.position = length;
   }
 
-  /** @internal The asynchronous form of replaceSync (waits for room and for a transaction to end). */
+  /** @internal The asynchronous form of replaceSync: waits for a transaction to end and for room first. */
   async replace(fd: number, src: Uint8Array, offset: number, length: number): Promise<void> {
     await this.cache.txs.transactionEnded();
-    this.ftruncateSync(fd, 0);
-    await this.write(fd, src, offset, length, 0);
-    this.cache.handles.fileDescriptor(fd, 'write').position = length;
+    const e = this.cache.engine;
+    const first = Math.min(length, e.atomicWriteBytesMax);
+    const blocks = Math.ceil(first / e.bs) + 1;
+    // Room before the one synchronous stretch, so that it does not write back inline (G9, async side).
+    for (let round = 0; round < ASYNC_ROUNDS_MAX && e.pool.freeCount < blocks && e.pool.dirtyCount > 0; round++) {
+      await e.makeSpace(blocks);
+    }
+    this.cache.txs.refuseDuringTransaction('writeFile');
+    const d = this.replaceTarget(fd);
+    replaceContents(e, d.file, src, offset, first);
+    d.position = first;
+    if (first < length) await this.writeDescriptor(fd, src, offset + first, length - first, first, null);
+    else if (d.sync && this.cache.fsyncMode === 'disk') await this.syncFileAsync(d.file);
+    d.position = length;
+  }
+
+  private replaceTarget(fd: number): OpenDescriptor {
+    const d = this.cache.handles.fileDescriptor(fd, 'write');
+    if (!d.writable) throw systemError('EBADF', 'write');
+    this.cache.assertOpen('write');
+    // Clean buffers a warm reboot kept are verified before the write patches their checksums.
+    this.verifyRange(d.file, 0, Math.max(1, Math.min(this.cache.engine.sizes.size(d.file.slot), this.cache.engine.atomicWriteBytesMax)));
+    return d;
   }
 
   /** @internal ftruncate(2). */

@@ -667,25 +667,7 @@ export class Engine {
     if (length < oldSize) {
       const zeroFrom = Math.min(this.sizes.zeroFrom(slot), length);
       this.sizes.commit(slot, length, zeroFrom, this.sizes.flags[slot] | SIZE_DIRTY);
-      const lastKept = length > 0 ? Math.floor((length - 1) / bs) : -1;
-      for (const b of [...file.buffers]) {
-        const block = reg.block(b);
-        if (this.pendingFills.size > 0) this.invalidateFill(file, block);
-        // A buffer whose write-back is in flight: that write copies the
-        // buffer's memory whenever the kernel gets to it, possibly after the
-        // cut that removes these bytes from the disk. Zeroing what stopped
-        // being live makes a late write carry zeros, which is what the hole
-        // holds (the kernel serializes the write and the cut on the inode,
-        // so an earlier copy of the old bytes lands before the cut removes it).
-        if (block > lastKept) {
-          if (this.pool.busy[b] !== 0) this.mem.fill(reg.viewId(b), reg.viewOffset(b), bs, 0);
-          this.pool.drop(b);
-        } else if (block === lastKept && reg.len(b) > length - block * bs) {
-          const keep = length - block * bs;
-          reg.commit(b, reg.state(b), keep, reg.compute(b, keep));
-          if (this.pool.busy[b] !== 0) this.mem.fill(reg.viewId(b), reg.viewOffset(b) + keep, bs - keep, 0);
-        }
-      }
+      this.trimBuffers(file, length);
     } else {
       const lastBlock = Math.floor((oldSize - 1) / bs);
       const b = oldSize % bs !== 0 ? this.index.get(slot, lastBlock) : NIL;
@@ -704,6 +686,36 @@ export class Engine {
       fs.ftruncateSync(file.fd, z < ZERO_NONE ? z : length);
       if (z < ZERO_NONE) fs.ftruncateSync(file.fd, length);
       this.sizes.commit(slot, length, ZERO_NONE, this.sizes.flags[slot] & ~SIZE_DIRTY);
+    }
+  }
+
+  /**
+   * After the size of `file` dropped to `length` (committed): frees the
+   * buffers past it and clamps the last one (truncate, and a replace that
+   * shrank the file). A cut anywhere in here leaves buffers past the size,
+   * which recovery clamps or frees (invariant 5).
+   */
+  trimBuffers(file: FileState, length: number): void {
+    const bs = this.bs;
+    const reg = this.reg;
+    const lastKept = length > 0 ? Math.floor((length - 1) / bs) : -1;
+    for (const b of [...file.buffers]) {
+      const block = reg.block(b);
+      if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+      // A buffer whose write-back is in flight: that write copies the
+      // buffer's memory whenever the kernel gets to it, possibly after the
+      // cut that removes these bytes from the disk. Zeroing what stopped
+      // being live makes a late write carry zeros, which is what the hole
+      // holds (the kernel serializes the write and the cut on the inode,
+      // so an earlier copy of the old bytes lands before the cut removes it).
+      if (block > lastKept) {
+        if (this.pool.busy[b] !== 0) this.mem.fill(reg.viewId(b), reg.viewOffset(b), bs, 0);
+        this.pool.drop(b);
+      } else if (block === lastKept && reg.len(b) > length - block * bs) {
+        const keep = length - block * bs;
+        reg.commit(b, reg.state(b), keep, reg.compute(b, keep));
+        if (this.pool.busy[b] !== 0) this.mem.fill(reg.viewId(b), reg.viewOffset(b) + keep, bs - keep, 0);
+      }
     }
   }
 

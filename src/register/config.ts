@@ -107,8 +107,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RegisterConfig
   return { options: options as unknown as CacheOptions, poolMax, verbose };
 }
 
-/** validateOptions names the option ("size"); the user set a variable (RIOCACHE_SIZE). */
-function renamed(err: unknown, options: Record<string, unknown>): unknown {
+/** validateOptions and the open name the option ("size"); the user set a variable (RIOCACHE_SIZE). */
+export function renamed(err: unknown, options: Record<string, unknown>): unknown {
   const e = err as Error & { code?: string };
   if (typeof e?.message !== 'string') return err;
   for (const [variable, option] of Object.entries(ENV_OPTIONS)) {

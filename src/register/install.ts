@@ -15,11 +15,12 @@ import { syncBuiltinESMExports } from 'node:module';
 import type { Cache } from '../cache/cache';
 import { Beneath } from './beneath';
 import { CALLS } from './calls';
-import { readConfig, type RegisterConfig } from './config';
+import { readConfig, type RegisterConfig, renamed } from './config';
 import { gapCores } from './gaps';
 import { attachLifecycle } from './lifecycle';
 import { takeRegion, poolPath } from './regionPool';
 import { Routes } from './router';
+import { atomicWriteFile } from './wholeFile';
 
 const INSTALLED = Symbol.for('riocache.register');
 
@@ -43,7 +44,13 @@ export function install(config: RegisterConfig = readConfig()): Installed {
   const existing = installed();
   if (existing) return existing;
   const report = config.verbose ? (line: string) => process.stderr.write(`riocache[${process.pid}]: ${line}\n`) : () => {};
-  const { cache, index, sideRecovered } = takeRegion(config.options, config.poolMax);
+  let taken: ReturnType<typeof takeRegion>;
+  try {
+    taken = takeRegion(config.options, config.poolMax);
+  } catch (err) {
+    throw renamed(err, config.options as unknown as Record<string, unknown>);
+  }
+  const { cache, index, sideRecovered } = taken;
   const region = poolPath(config.options.region, index);
   const r = cache.recovery;
   report(`region ${region}, root ${cache.root}` + (r.ran ? `: warm reboot wrote back ${r.dirtyBuffersWritten} dirty buffers (${r.bytesWritten} bytes), rolled back ${r.undo.rolledBack ? 1 : 0} write` : ''));
@@ -58,7 +65,9 @@ export function install(config: RegisterConfig = readConfig()): Installed {
     statSync: fs.statSync, lstatSync: fs.lstatSync, rmSync: fs.rmSync,
     fchmodSync: fs.fchmodSync, fchownSync: fs.fchownSync, futimesSync: fs.futimesSync,
   });
-  const routes = new Routes(cache, new Beneath(cache.root), (name) => gaps[name] ?? null, realSync);
+  const whole = atomicWriteFile(cache);
+  const routes = new Routes(cache, new Beneath(cache.root), (name) => gaps[name] ?? null, realSync,
+    { writeFileSync: whole.writeFileSync, 'promises.writeFile': whole.writeFile });
   for (const name of Object.keys(CALLS)) {
     if (typeof fsObj[name] === 'function') fsObj[name] = routes.wrap(name, 'callback', fsObj[name] as Fn);
     if (typeof fsObj[`${name}Sync`] === 'function') fsObj[`${name}Sync`] = routes.wrap(name, 'sync', fsObj[`${name}Sync`] as Fn);

@@ -106,6 +106,8 @@ export class Routes {
     private readonly syncCore: SyncCores,
     /** The unpatched module functions, for calls across the root's edge. */
     private readonly realSync: (name: string) => Fn,
+    /** Cores that take precedence over cache.fs's (`writeFileSync`, `promises.writeFile`: wholeFile.ts). */
+    private readonly overrides: Record<string, Fn | undefined> = {},
   ) {}
 
   /** Runs a core of the cache: nested fs calls inside it go to the real fs. */
@@ -122,12 +124,16 @@ export class Routes {
   /** The cache side of one face of `name`, or null. */
   private cacheSide(name: string, face: Face): Fn | null {
     const cfs = this.cache.fs as unknown as Record<string, unknown> & { promises: Record<string, unknown> };
-    const own = face === 'sync' ? cfs[`${name}Sync`] : face === 'callback' ? cfs[name] : cfs.promises[name];
+    const overSync = this.overrides[`${name}Sync`];
+    const overPromise = this.overrides[`promises.${name}`];
+    const own = face === 'sync' ? overSync ?? cfs[`${name}Sync`]
+      : face === 'callback' ? (overSync ? undefined : cfs[name])
+        : overPromise ?? cfs.promises[name];
     if (typeof own === 'function') {
       const holder = face === 'promise' ? cfs.promises : cfs;
       return (...args: unknown[]) => this.run(own as Fn, holder, args);
     }
-    const ownSync = cfs[`${name}Sync`];
+    const ownSync = overSync ?? cfs[`${name}Sync`];
     const core = typeof ownSync === 'function' ? (ownSync as Fn) : this.syncCore(`${name}Sync`);
     if (!core) return null;
     const sync = (...args: unknown[]) => this.run(core, cfs, args);

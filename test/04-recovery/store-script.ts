@@ -105,4 +105,8 @@ export const script: Op[] = [
       }, { flush: false });
     },
   },
+  // A truncating writeFile's core (replace.ts): arm, a SIZE record, the write's records and bytes, the size, IDLE;
+  // then the trim past the new size. The old contents or the new, never empty, never a mix.
+  { name: 'replace with shorter contents (writeFile)', takes: ['undo'], run: (c, f) => c.io.replaceSync(open(c, f, 'log'), pattern(5000, 20), 0, 5000) },
+  { name: 'replace with longer contents (writeFile)', takes: ['undo'], run: (c, f) => c.io.replaceSync(open(c, f, 'log'), pattern(12000, 21), 0, 12000) },
 ];
