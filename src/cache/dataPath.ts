@@ -14,6 +14,7 @@ import type { Need } from './engine';
 import type { FileState, OpenDescriptor } from './files';
 import { replaceContents } from './replace';
 import type { Transaction } from './transaction';
+import { truthfulStats } from './metadata';
 
 /**
  * Rounds an asynchronous read or write may wait for a fill or for room before
@@ -86,6 +87,8 @@ export class DataPath {
     const e = this.cache.engine;
     const max = e.atomicWriteBytesMax;
     this.verifyRange(d.file, d.append ? e.sizes.size(d.file.slot) : position ?? d.position, length);
+    // The mtime first (a plain store): a cut never shows bytes newer than their mtime.
+    e.sizes.touch(d.file.slot);
     // Larger writes go in chunks, each atomic, in order: a cut shows a prefix of them.
     const start = position ?? d.position;
     let done = 0;
@@ -114,6 +117,7 @@ export class DataPath {
       const pos = d.append ? e.sizes.size(d.file.slot) : start + done;
       const n = Math.min(e.atomicWriteBytesMax, length - done);
       this.verifyRange(d.file, pos, n);
+      e.sizes.touch(d.file.slot);
       // Bounded: after ASYNC_ROUNDS_MAX rounds of waiting, finish synchronously.
       const r = e.write(d.file, src, offset + done, n, pos, rounds >= ASYNC_ROUNDS_MAX);
       if (typeof r !== 'number') {
@@ -219,7 +223,9 @@ export class DataPath {
     const d = this.cache.handles.fileDescriptor(fd, 'ftruncate');
     if (!d.writable) throw systemError('EINVAL', 'ftruncate');
     this.cache.assertOpen('ftruncate');
-    this.cache.engine.truncate(d.file, length);
+    const e = this.cache.engine;
+    if (e.sizes.size(d.file.slot) !== length) e.sizes.touch(d.file.slot);
+    e.truncate(d.file, length);
   }
 
   /** @internal fsync/fdatasync: 'disk' writes back and syncs (G4); 'rio' trusts the region. */
@@ -254,17 +260,62 @@ export class DataPath {
     }
   }
 
-  /** @internal fstat(2): the disk's metadata with the cache's size. */
+  /** @internal fstat(2), for callers that want plain Stats. */
   fstatSync(fd: unknown): fs.Stats {
+    return this.fstat(fd, false) as fs.Stats;
+  }
+
+  /**
+   * @internal fstat(2) (DescriptorMetaCore): the disk's metadata with the
+   * cache's size, blocks and mtime (the stamp of the last write: sizes.ts).
+   */
+  fstat(fd: unknown, bigint: boolean): fs.Stats | fs.BigIntStats {
     const d = this.cache.handles.descriptor(fd, 'fstat');
     this.cache.assertOpen('fstat');
-    if (d.kind === 'directory') return fs.fstatSync(d.fd);
-    const file = d.file;
-    const st = fs.fstatSync(file.fd);
-    const size = this.cache.engine.sizes.size(file.slot);
-    st.size = size;
-    st.blocks = Math.max(st.blocks, Math.ceil(size / 512));
-    return st;
+    if (d.kind === 'directory') return fs.fstatSync(d.fd, { bigint });
+    return truthfulStats(this.cache, fs.fstatSync(d.file.fd, { bigint }), d.file);
+  }
+
+  /** @internal fchmod(2) on the file behind the descriptor. */
+  fchmod(fd: unknown, mode: number): void {
+    const backing = this.backingFd(fd, 'fchmod');
+    try {
+      fs.fchmodSync(backing, mode);
+    } catch (err) {
+      throw asSystemError(err, 'fchmod');
+    }
+  }
+
+  /** @internal fchown(2). */
+  fchown(fd: unknown, uid: number, gid: number): void {
+    const backing = this.backingFd(fd, 'fchown');
+    try {
+      fs.fchownSync(backing, uid, gid);
+    } catch (err) {
+      throw asSystemError(err, 'fchown');
+    }
+  }
+
+  /**
+   * @internal futimes(2): the disk file's times, and the cached file's stamp
+   * (read back from the disk, so stat and the disk agree to the nanosecond).
+   */
+  futimes(fd: unknown, atime: number, mtime: number): void {
+    const d = this.cache.handles.descriptor(fd, 'futime');
+    this.cache.assertOpen('futime');
+    const backing = d.kind === 'directory' ? d.fd : d.file.fd;
+    try {
+      fs.futimesSync(backing, atime, mtime);
+    } catch (err) {
+      throw asSystemError(err, 'futime');
+    }
+    if (d.kind === 'file') this.cache.engine.sizes.setStamp(d.file.slot, fs.fstatSync(backing).mtimeMs);
+  }
+
+  private backingFd(fd: unknown, syscall: string): number {
+    const d = this.cache.handles.descriptor(fd, syscall);
+    this.cache.assertOpen(syscall);
+    return d.kind === 'directory' ? d.fd : d.file.fd;
   }
 
   /** @internal The cache's view of a path's size, for statSync/readFile. */

@@ -1,8 +1,14 @@
 /**
- * Namespace calls that involve cached files: unlink and rename. Each is a
- * disk operation bracketed by a namespace intent in the region (docs/format.md
- * §9): arm, change the disk, commit the file table, disarm. A cut anywhere
- * after arming is completed by recovery.
+ * cache.names: the cores of every call that is not data I/O (NamespaceCore,
+ * namespaceCore.ts). This file holds the two that move or remove a cached
+ * file by name, unlink and rename: each is a disk operation bracketed by a
+ * namespace intent in the region (docs/format.md §3, §10): arm (the commit),
+ * change the disk, commit the file table, disarm. A SIGKILL before arming
+ * leaves the disk and the table as they were; anywhere after, recovery redoes
+ * the disk step if the path still holds the recorded inode and rewrites the
+ * table the same way, so completing twice equals once. The other cores live
+ * by job in directories.ts, metadata.ts and copy.ts; this class hands each
+ * call to its file.
  */
 import * as fs from 'node:fs';
 import { native } from '../native';
@@ -13,11 +19,43 @@ import { confine } from './paths';
 import type { Cache } from './cache';
 import type { FileEntry } from './fileTable';
 import type { FileState } from './files';
+import type { CpCoreOptions, NamespaceCore } from './namespaceCore';
+import { Directories } from './directories';
+import { Metadata } from './metadata';
+import { Copies } from './copy';
 
 const O_PATH = 0o10000000;
 
-export class Namespace {
-  constructor(private readonly cache: Cache) {}
+export class Namespace implements NamespaceCore {
+  private readonly dirs: Directories;
+  private readonly meta: Metadata;
+  private readonly copies: Copies;
+
+  constructor(private readonly cache: Cache) {
+    this.dirs = new Directories(cache, (path) => this.unlink(path));
+    this.meta = new Metadata(cache);
+    this.copies = new Copies(cache, this);
+  }
+
+  stat(path: unknown, follow: boolean, bigint: boolean): fs.Stats | fs.BigIntStats { return this.meta.stat(path, follow, bigint); }
+  access(path: unknown, mode: number): void { this.meta.access(path, mode); }
+  exists(path: unknown): boolean { return this.meta.exists(path); }
+  realpath(path: unknown): string { return this.meta.realpath(path); }
+  readlink(path: unknown): string { return this.meta.readlink(path); }
+  symlink(target: string, path: unknown, type: string | null): void { this.meta.symlink(target, path, type); }
+  link(existingPath: unknown, newPath: unknown): void { this.meta.link(existingPath, newPath); }
+  chmod(path: unknown, mode: number, follow: boolean): void { this.meta.chmod(path, mode, follow); }
+  chown(path: unknown, uid: number, gid: number, follow: boolean): void { this.meta.chown(path, uid, gid, follow); }
+  utimes(path: unknown, atime: number, mtime: number, follow: boolean): void { this.meta.utimes(path, atime, mtime, follow); }
+  statfs(path: unknown, bigint: boolean): fs.StatsFs | fs.BigIntStatsFs { return this.meta.statfs(path, bigint); }
+  mkdir(path: unknown, recursive: boolean, mode: number): string | undefined { return this.dirs.mkdir(path, recursive, mode); }
+  mkdtemp(prefix: string): string { return this.dirs.mkdtemp(prefix); }
+  readdir(path: unknown, withFileTypes: boolean, recursive: boolean): string[] | fs.Dirent[] { return this.dirs.readdir(path, withFileTypes, recursive); }
+  rmdir(path: unknown): void { this.dirs.rmdir(path); }
+  rm(path: unknown, recursive: boolean, force: boolean): void { this.dirs.rm(path, recursive, force); }
+  truncate(path: unknown, length: number): void { this.copies.truncate(path, length); }
+  copyFile(src: unknown, dest: unknown, mode: number): void { this.copies.copyFile(src, dest, mode); }
+  cp(src: unknown, dest: unknown, options: CpCoreOptions): void { this.copies.cp(src, dest, options); }
 
   /** (dev, ino) of what `path` names beneath the root, without following a final symlink. */
   private identityAt(os: string): { dev: number; ino: number; isDirectory: boolean } | null {
@@ -51,6 +89,8 @@ export class Namespace {
       this.diskUnlink(p.os, p.shown);
       return;
     }
+    // A file with another name lives on after this one goes: its data reaches the disk first.
+    if (file.attached && this.cache.needsFlush(file) && fs.fstatSync(file.fd).nlink > 1) e.flushFileSync(file);
     e.intent.arm(INTENT_UNLINK, file.dev, file.ino, p.key, '');
     try {
       this.diskUnlink(p.os, p.shown);

@@ -130,6 +130,7 @@ export class OpenFiles {
     if (!file) throw new Error('internal: no file after open');
     if ((flags & O_TRUNC) !== 0 && wantWrite) {
       this.cache.txs.refuseDuringTransaction('open with O_TRUNC');
+      e.sizes.touch(file.slot); // O_TRUNC dates the file, as the kernel's does
       e.truncate(file, 0);
     }
     file.openCount++;
@@ -167,11 +168,14 @@ export class OpenFiles {
         this.retire(pathFile);
       }
       if (file && !file.attached) {
-        // Reattach: trust the clean buffers only if the file is as we left it.
+        // Reattach: trust the clean buffers only if the file is as we left it. A
+        // detached file is clean, its stamp the disk's mtime read back when it
+        // was let go of (write-back had applied the last write's time first).
         const same = e.sizes.size(file.slot) === st.size && e.sizes.stamp(file.slot) === st.mtimeMs;
         if (!same) {
           e.dropAll(file);
           e.sizes.commit(file.slot, st.size, ZERO_NONE, 0);
+          e.sizes.setStamp(file.slot, st.mtimeMs);
         }
       }
       if (!file) file = this.createEntry(key, st);

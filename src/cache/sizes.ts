@@ -105,12 +105,30 @@ export class SizeTable {
     this.flags[slot] = flags;
   }
 
-  /** The file's mtime when it was last known clean (a hint, never a commit). */
+  /**
+   * The file's mtime in ms as the cache's users see it (docs/format.md §5):
+   * the disk's while the file is clean, the time of the last write or
+   * truncation through the cache otherwise. Write-back applies it to the
+   * disk file (futimes), so the disk's mtime ends as the last write's. A
+   * plain store, never a commit: it is written before the write it dates
+   * commits, so a cut never shows bytes newer than their mtime.
+   */
   stamp(slot: number): number {
     return this.mem.f64[(this.entry(slot) + S.stampMs) / 2];
   }
 
   setStamp(slot: number, mtimeMs: number): void {
     this.mem.storeFloat((this.entry(slot) + S.stampMs) / 2, mtimeMs);
+  }
+
+  /**
+   * Dates a change of the file's bytes or size now (whole milliseconds, as
+   * Date.now gives them: futimes carries them to the disk exactly). The hot
+   * path: one clock read and, at most once a millisecond per file, a store.
+   */
+  touch(slot: number): void {
+    const now = Date.now();
+    const at = (this.entry(slot) + S.stampMs) / 2;
+    if (this.mem.f64[at] !== now) this.mem.storeFloat(at, now);
   }
 }

@@ -84,6 +84,8 @@ export const INTENT_IDLE = 0;
 export const INTENT_ARMED = 1;
 export const INTENT_RENAME = 1;
 export const INTENT_UNLINK = 2;
+/** rm -r of a directory holding cached files: recovery finishes the removal (path A). */
+export const INTENT_REMOVE_TREE = 3;
 
 // §4 registry
 export const DESCRIPTOR_BYTES = 64;

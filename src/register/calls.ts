@@ -26,13 +26,3 @@ export const CALLS: Readonly<Record<string, CallShape>> = {
   rename: 'twoPaths', copyFile: 'twoPaths', link: 'twoPaths', cp: 'twoPaths',
   symlink: 'second',
 };
-
-/**
- * What a callback receives after the error, from the synchronous result and
- * the arguments: read/write give (bytes, buffer), exists gives only a boolean
- * (and no error), the rest (result).
- */
-export function callbackResults(name: string, result: unknown, args: readonly unknown[]): unknown[] {
-  if (name === 'read' || name === 'readv' || name === 'write' || name === 'writev') return [result, args[1]];
-  return result === undefined ? [] : [result];
-}

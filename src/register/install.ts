@@ -10,17 +10,14 @@
  * global symbol registry, so a second copy of riocache in the same process
  * finds it and does not wrap the wrappers.
  */
-import * as fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import type { Cache } from '../cache/cache';
 import { Beneath } from './beneath';
 import { CALLS } from './calls';
 import { readConfig, type RegisterConfig, renamed } from './config';
-import { gapCores } from './gaps';
 import { attachLifecycle } from './lifecycle';
 import { takeRegion, poolPath } from './regionPool';
 import { Routes } from './router';
-import { atomicWriteFile } from './wholeFile';
 
 const INSTALLED = Symbol.for('riocache.register');
 
@@ -61,13 +58,7 @@ export function install(config: RegisterConfig = readConfig()): Installed {
   const promises = fsObj.promises as Record<string, unknown>;
   const originals = { fs: { ...fsObj }, promises: { ...promises } };
   const realSync = (name: string) => originals.fs[`${name}Sync`] as Fn;
-  const gaps = gapCores(cache, {
-    statSync: fs.statSync, lstatSync: fs.lstatSync, rmSync: fs.rmSync,
-    fchmodSync: fs.fchmodSync, fchownSync: fs.fchownSync, futimesSync: fs.futimesSync,
-  });
-  const whole = atomicWriteFile(cache);
-  const routes = new Routes(cache, new Beneath(cache.root), (name) => gaps[name] ?? null, realSync,
-    { writeFileSync: whole.writeFileSync, 'promises.writeFile': whole.writeFile });
+  const routes = new Routes(cache, new Beneath(cache.root), realSync);
   for (const name of Object.keys(CALLS)) {
     if (typeof fsObj[name] === 'function') fsObj[name] = routes.wrap(name, 'callback', fsObj[name] as Fn);
     if (typeof fsObj[`${name}Sync`] === 'function') fsObj[`${name}Sync`] = routes.wrap(name, 'sync', fsObj[`${name}Sync`] as Fn);

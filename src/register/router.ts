@@ -4,19 +4,19 @@
  * the cache; every other call goes to the original function with its own
  * arguments and `this`, after one check of its first (or second) argument.
  *
- * For each call the cache side is found once, at install, in this order:
- * the face cache.fs has (`cache.fs.write`, `cache.fs.promises.open`), else
- * that face derived from the synchronous core (`cache.fs.writeSync`, or a
- * core of gaps.ts), else the real fs (a call on names or directories only:
- * see gaps.ts). The synchronous core is the one implementation; the callback
- * and promise faces are derived from it, never written again.
+ * For each call the cache side is found once, at install: the same face of
+ * cache.fs (`cache.fs.write`, `cache.fs.writeSync`, `cache.fs.promises.open`),
+ * so every call the facade has is routed without a line here, and the
+ * results, errors and atomicity are the facade's. A face cache.fs lacks
+ * would go to the real fs; none of the calls of calls.ts lacks one (a test
+ * checks it).
  */
 import * as fs from 'node:fs';
 import type { Cache } from '../cache/cache';
 import { FIRST_DESCRIPTOR } from '../cache/files';
 import { systemError } from '../errors';
 import type { Beneath } from './beneath';
-import { CALLS, type CallShape, callbackResults } from './calls';
+import { CALLS, type CallShape } from './calls';
 
 type Fn = (...args: any[]) => any;
 type Face = 'sync' | 'callback' | 'promise';
@@ -83,31 +83,14 @@ export function classify(shape: CallShape, beneath: Beneath, args: unknown[]): n
   }
 }
 
-/** The synchronous core of `name` on the cache side, or null (the call goes to the real fs). */
-export type SyncCores = (name: string) => Fn | null;
-
-/**
- * fs.read(fd, cb), fs.read(fd, { buffer, … }, cb): the buffer-first form the
- * synchronous core takes (Node allocates 16 KiB when none is given).
- */
-function readArgsOf(args: unknown[]): unknown[] {
-  if (ArrayBuffer.isView(args[1])) return args;
-  const o = (args[1] ?? {}) as { buffer?: NodeJS.ArrayBufferView; offset?: number; length?: number; position?: number | null };
-  const buffer = o.buffer ?? Buffer.alloc(16384);
-  return [args[0], buffer, { offset: o.offset, length: o.length, position: o.position }];
-}
-
 export class Routes {
   readonly router: Router = { depth: 0 };
 
   constructor(
     private readonly cache: Cache,
     private readonly beneath: Beneath,
-    private readonly syncCore: SyncCores,
     /** The unpatched module functions, for calls across the root's edge. */
     private readonly realSync: (name: string) => Fn,
-    /** Cores that take precedence over cache.fs's (`writeFileSync`, `promises.writeFile`: wholeFile.ts). */
-    private readonly overrides: Record<string, Fn | undefined> = {},
   ) {}
 
   /** Runs a core of the cache: nested fs calls inside it go to the real fs. */
@@ -121,50 +104,27 @@ export class Routes {
     }
   }
 
-  /** The cache side of one face of `name`, or null. */
+  /** The cache side of one face of `name` (cache.fs's own), or null when cache.fs has no such face. */
   private cacheSide(name: string, face: Face): Fn | null {
     const cfs = this.cache.fs as unknown as Record<string, unknown> & { promises: Record<string, unknown> };
-    const overSync = this.overrides[`${name}Sync`];
-    const overPromise = this.overrides[`promises.${name}`];
-    const own = face === 'sync' ? overSync ?? cfs[`${name}Sync`]
-      : face === 'callback' ? (overSync ? undefined : cfs[name])
-        : overPromise ?? cfs.promises[name];
-    if (typeof own === 'function') {
-      const holder = face === 'promise' ? cfs.promises : cfs;
-      return (...args: unknown[]) => this.run(own as Fn, holder, args);
-    }
-    const ownSync = overSync ?? cfs[`${name}Sync`];
-    const core = typeof ownSync === 'function' ? (ownSync as Fn) : this.syncCore(`${name}Sync`);
-    if (!core) return null;
-    const sync = (...args: unknown[]) => this.run(core, cfs, args);
-    if (face === 'sync') return sync;
-    if (face === 'promise') {
-      return (...args: unknown[]) => {
-        try {
-          return Promise.resolve(sync(...args));
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      };
-    }
-    return this.callbackOf(name, sync);
+    const holder = face === 'promise' ? cfs.promises : cfs;
+    const own = holder[face === 'sync' ? `${name}Sync` : name];
+    if (typeof own !== 'function') return null;
+    return (...args: unknown[]) => this.run(own as Fn, holder, args);
   }
 
-  /** The callback face derived from a synchronous core: the result after the current operation, as Node delivers it. */
-  private callbackOf(name: string, sync: Fn): Fn {
+  /** The callback face of a synchronous cross-root call: its result after the current operation, as Node delivers it. */
+  private callbackOf(sync: Fn): Fn {
     return (...args: unknown[]) => {
       const cb = args.pop() as Fn;
-      const input = name === 'read' ? readArgsOf(args) : args;
       let result: unknown;
       try {
-        result = sync(...input);
+        result = sync(...args);
       } catch (err) {
-        if (name === 'exists') process.nextTick(cb, false);
-        else process.nextTick(cb, err);
+        process.nextTick(cb, err);
         return;
       }
-      if (name === 'exists') process.nextTick(cb, result);
-      else process.nextTick(cb, null, ...callbackResults(name, result, input));
+      process.nextTick(cb, null, ...(result === undefined ? [] : [result]));
     };
   }
 
@@ -196,7 +156,7 @@ export class Routes {
         }
       };
     }
-    return this.callbackOf(name, sync);
+    return this.callbackOf(sync);
   }
 
   /** The replacement of one module function. */
