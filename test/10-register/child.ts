@@ -28,6 +28,8 @@ export interface RunOptions {
   args?: string[];
   /** --import instead of --require (ESM). */
   esm?: boolean;
+  /** An IPC channel to the child (proc.send). */
+  ipc?: boolean;
 }
 
 /** The environment of a hooked child: the root, its region pool, and the rest as given. */
@@ -40,7 +42,7 @@ export function run(app: string, o: RunOptions): Run {
   const env: NodeJS.ProcessEnv = { ...process.env, ...(o.env ?? {}) };
   if (!o.register) for (const k of Object.keys(env)) if (k.startsWith('RIOCACHE_')) delete env[k];
   const proc = spawn(process.execPath, [...hook, app.includes('/') ? app : join(apps, app), ...(o.args ?? [])], {
-    cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: repoRoot, env, stdio: o.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
   });
   const lines: any[] = [];
   let err = '';
