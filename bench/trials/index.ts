@@ -7,6 +7,9 @@ import { readMiss4k } from './readMiss4k';
 import { sequential } from './sequential';
 import type { TrialDef } from './types';
 
+/** Whole programs on plain fs and under riocache/register: their own runner, bench/register.ts. */
+export { registerTrials } from './register';
+
 export const trials: TrialDef[] = [overwrite4k, overwrite4kHot, append100, readHit4k, readHit4kHot, readMiss4k, mix7030, sequential];
 
 export function trialById(id: string): TrialDef {
