@@ -27,8 +27,8 @@ afterAll(() => {
 });
 
 /** Kills the rewriting program after `acks` acknowledgements and `delayMs`; returns the last acknowledged i. */
-async function killRewriter(dir: string, env: NodeJS.ProcessEnv | null, acks: number, delayMs: number): Promise<number> {
-  const r = run('rewrite.js', { register: env !== null, env: env ?? {}, args: [dir] });
+async function killRewriter(dir: string, env: NodeJS.ProcessEnv | null, acks: number, delayMs: number, create = false): Promise<number> {
+  const r = run('rewrite.js', { register: env !== null, env: env ?? {}, args: create ? [dir, 'create'] : [dir] });
   await r.until((l) => l?.ack >= acks);
   await new Promise((res) => setTimeout(res, delayMs));
   await kill(r);
@@ -36,8 +36,8 @@ async function killRewriter(dir: string, env: NodeJS.ProcessEnv | null, acks: nu
 }
 
 /** What the file holds: the i of a whole content, or why not. */
-function state(dir: string): { i: number } | { bad: string } {
-  const text = fs.readFileSync(join(dir, 'state.json'), 'utf8');
+function state(dir: string, name = 'state.json'): { i: number } | { bad: string } {
+  const text = fs.readFileSync(join(dir, name), 'utf8');
   if (text.length === 0) return { bad: 'empty' };
   try {
     const o = JSON.parse(text);
@@ -61,6 +61,29 @@ describe('writeFile is atomic under SIGKILL', () => {
       expect([acked, acked + 1], `kill ${k} (seed ${SEED})`).toContain(s.i);
     }
     console.log(`writeFile under riocache: ${KILLS} kills, torn 0, empty 0, lost 0`);
+  }, 180_000);
+
+  it(`creates files atomically: after each of ${KILLS} kills every file is whole, none empty`, async () => {
+    const random = rng(SEED + 2);
+    const c = world('atomic-create');
+    const env = registerEnv(c.root, c.region);
+    try {
+      for (let k = 0; k < KILLS; k++) {
+        const dir = join(c.root, `run-${k}`); // a fresh directory each time, in the same root and region
+        fs.mkdirSync(dir);
+        const acked = await killRewriter(dir, env, 1 + Math.floor(random() * 20), Math.floor(random() * 20), true);
+        openCacheSync({ region: c.region, root: c.root }).closeSync(); // the warm reboot
+        const files = fs.readdirSync(dir).filter((f) => f.startsWith('f-'));
+        for (const f of files) {
+          const s = state(dir, f);
+          if ('bad' in s || `f-${s.i}` !== f) throw new Error(`kill ${k} (seed ${SEED + 2}): ${f} is ${'bad' in s ? s.bad : `file ${s.i}`}`);
+        }
+        expect(files.length === acked || files.length === acked + 1, `kill ${k}: ${files.length} files, ${acked} acknowledged`).toBe(true);
+      }
+    } finally {
+      c.cleanup();
+    }
+    console.log(`writeFile creating files under riocache: ${KILLS} kills, empty 0, torn 0, lost 0`);
   }, 180_000);
 
   it(`plain fs, killed the same way ${KILLS} times (a report)`, async () => {
