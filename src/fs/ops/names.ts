@@ -86,6 +86,7 @@ export const existsOp = defineOp<{ path: PathArg | null }, boolean>({
     }
   },
   sync: (ctx, p) => (p.path === null ? false : ctx.names.exists(p.path)),
+  callbackWithoutError: true,
 });
 
 // ------------------------------------------------------------------ names returned
