@@ -49,6 +49,13 @@ const calls: Call[] = [
   ['exists', 'f'], ['exists', 'nope'], ['exists', 5],
   ['cp', 'd', 'cpd', { recursive: true }], ['readdir', 'cpd'], ['cp', 'nope', 'cpf'],
   ['realpath', 'd/g'], ['mkdtemp', 'nope/x'],
+  // Descriptor calls whose arguments Node refuses before looking at the descriptor.
+  ['read', 1.5, Buffer.alloc(4), 0, 4, null], ['read', -1, Buffer.alloc(4), 0, 4, null], ['read', 'x', Buffer.alloc(4), 0, 4, null],
+  ['read', 2 ** 31 - 5, 'not a buffer', 0, 4, null], ['read', 2 ** 31 - 5, Buffer.alloc(4), 5, 1, null],
+  ['read', 2 ** 31 - 5, Buffer.alloc(4), 0, 9, null], ['read', 2 ** 31 - 5, Buffer.alloc(4), 0, 2, 'x'],
+  ['write', 1.5, 'x'], ['write', 2 ** 31 - 5, {}], ['write', 2 ** 31 - 5, Buffer.alloc(4), 5], ['write', 2 ** 31 - 5, Buffer.alloc(4), 0, 9],
+  ['fstat', -1], ['close', 'x'], ['ftruncate', 2 ** 31], ['ftruncate', 2 ** 31 - 5, 'x'], ['writev', 2 ** 31 - 5, 5],
+  ['readv', 2 ** 31 - 5, [1]], ['fsync', 1.5], ['futimes', 2 ** 31 - 5, 'a', 1], ['fchmod', 2 ** 31 - 5, 'z'], ['fchown', 2 ** 31 - 5, -2, 0],
 ];
 
 /** A tree: a file, a directory with a file, an empty directory, a symlink, files to rename and truncate, a tree to remove. */
