@@ -1,157 +1,198 @@
 /**
- * Argument handling of the fs facade, following Node's own fs: the same
- * overloads, defaults and validation errors (ERR_INVALID_ARG_TYPE,
- * ERR_OUT_OF_RANGE, ERR_INVALID_ARG_VALUE), so code written for `fs` behaves
- * the same against `cache.fs`.
+ * The buffer arguments of read, write, readv and writev and the options of
+ * the whole-file calls, parsed as Node's fs parses them (lib/fs.js,
+ * lib/internal/fs/promises.js): the same overloads and defaults, the same
+ * errors. Node's three faces discriminate the overloads slightly differently
+ * (readSync needs a buffer, fs.read(fd, options, cb) may omit it, writeSync
+ * takes a non-number offset as 0); each parser says which face it serves.
  */
-import * as fs from 'node:fs';
-import { invalidType, invalidValue, outOfRange } from '../errors';
-
-const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_SYNC } = fs.constants;
-
-const flagTable: Record<string, number> = {
-  r: O_RDONLY,
-  rs: O_RDONLY | O_SYNC,
-  sr: O_RDONLY | O_SYNC,
-  'r+': O_RDWR,
-  'rs+': O_RDWR | O_SYNC,
-  'sr+': O_RDWR | O_SYNC,
-  w: O_TRUNC | O_CREAT | O_WRONLY,
-  wx: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
-  xw: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
-  'w+': O_TRUNC | O_CREAT | O_RDWR,
-  'wx+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
-  'xw+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
-  a: O_APPEND | O_CREAT | O_WRONLY,
-  ax: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
-  xa: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
-  as: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
-  sa: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
-  'a+': O_APPEND | O_CREAT | O_RDWR,
-  'ax+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
-  'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
-  'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-  'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
-};
-
-export function parseFlags(flags: unknown, fallback = 'r'): number {
-  if (flags === undefined || flags === null) return flagTable[fallback];
-  if (typeof flags === 'number') {
-    if (!Number.isInteger(flags)) throw invalidType('flags', 'an integer', flags);
-    return flags;
-  }
-  if (typeof flags === 'string' && flagTable[flags] !== undefined) return flagTable[flags];
-  throw invalidValue('flags', 'is invalid', flags);
-}
-
-export function parseMode(mode: unknown, fallback: number): number {
-  if (mode === undefined || mode === null) return fallback;
-  if (typeof mode === 'number' && Number.isInteger(mode) && mode >= 0 && mode <= 0o7777) return mode;
-  if (typeof mode === 'string' && /^[0-7]+$/.test(mode)) return parseInt(mode, 8);
-  throw invalidValue('mode', 'must be a 32-bit unsigned integer or an octal string', mode);
-}
-
-export function checkFd(fd: unknown): number {
-  if (typeof fd !== 'number') throw invalidType('fd', 'of type number', fd);
-  if (!Number.isInteger(fd) || fd < 0 || fd > 2 ** 31 - 1) throw outOfRange('fd', '>= 0 && <= 2147483647', fd);
-  return fd;
-}
-
-/** A Buffer, TypedArray or DataView as bytes (no copy). */
-export function asBytes(name: string, value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  throw invalidType(name, 'an instance of Buffer, TypedArray, or DataView', value);
-}
-
-function checkPosition(position: unknown): number | null {
-  if (position === undefined || position === null) return null;
-  if (typeof position === 'bigint') {
-    if (position < -1n || position > BigInt(Number.MAX_SAFE_INTEGER)) throw outOfRange('position', '>= -1 && <= 2^53-1', position);
-    return position === -1n ? null : Number(position);
-  }
-  if (typeof position !== 'number') throw invalidType('position', 'of type number or bigint', position);
-  if (!Number.isInteger(position)) throw outOfRange('position', 'an integer', position);
-  if (position < -1 || position > Number.MAX_SAFE_INTEGER) throw outOfRange('position', '>= -1 && <= 9007199254740991', position);
-  return position === -1 ? null : position;
-}
+import { argType, argValue, range } from './nodeErrors';
+import {
+  bytesOf, getOptions, isArrayBufferView, parseFlags, parseMode, validateBuffer, validateInt32, validateInteger, validateObject,
+  type Encoding,
+} from './validate';
 
 export interface IoArgs {
   bytes: Uint8Array;
   offset: number;
   length: number;
+  /** null: the descriptor's position. */
   position: number | null;
 }
 
-/** read(fd, buffer, offset, length, position) or read(fd, buffer, { offset, length, position }). */
-export function readArgs(buffer: unknown, offsetOrOptions: unknown, length: unknown, position: unknown): IoArgs {
-  return bufferArgs(asBytes('buffer', buffer), offsetOrOptions, length, position);
+/** The read call as the cores take it, with the buffer the caller gets back. */
+export interface ReadArgs extends IoArgs {
+  buffer: NodeJS.ArrayBufferView;
 }
 
-/** The buffer forms of read and write: (offset, length, position) or ({ offset, length, position }). */
-function bufferArgs(bytes: Uint8Array, offsetOrOptions: unknown, length: unknown, position: unknown): IoArgs {
-  let offset: unknown = offsetOrOptions;
-  if (typeof offsetOrOptions === 'object' && offsetOrOptions !== null) {
-    const o = offsetOrOptions as { offset?: unknown; length?: unknown; position?: unknown };
-    offset = o.offset;
-    length = o.length;
-    position = o.position;
+export type ReadForm = 'sync' | 'callback' | 'handle';
+
+/** validatePosition of a read: an integer >= -1 or a bigint; -1 and null are the current position. */
+function readPosition(position: unknown, length: number): number | null {
+  if (position === undefined || position === null) return null;
+  if (typeof position === 'number') {
+    validateInteger(position, 'position', -1);
+    return position === -1 ? null : position;
   }
-  const off = offset === undefined || offset === null ? 0 : offset;
-  if (typeof off !== 'number' || !Number.isInteger(off)) throw invalidType('offset', 'an integer', off);
-  if (off < 0 || off > bytes.byteLength) throw outOfRange('offset', `>= 0 && <= ${bytes.byteLength}`, off);
-  const len = length === undefined || length === null ? bytes.byteLength - off : length;
-  if (typeof len !== 'number' || !Number.isInteger(len)) throw invalidType('length', 'an integer', len);
-  if (len < 0 || off + len > bytes.byteLength) throw outOfRange('length', `>= 0 && <= ${bytes.byteLength - off}`, len);
-  return { bytes, offset: off, length: len, position: checkPosition(position) };
-}
-
-/** write(fd, buffer, offset?, length?, position?), write(fd, buffer, options?) or write(fd, string, position?, encoding?). */
-export function writeArgs(data: unknown, a: unknown, b: unknown, c: unknown): IoArgs {
-  if (typeof data === 'string') {
-    const encoding = (typeof b === 'string' ? b : 'utf8') as BufferEncoding;
-    if (!Buffer.isEncoding(encoding)) throw invalidValue('encoding', 'is an unknown encoding', b);
-    const bytes = Buffer.from(data, encoding);
-    return { bytes, offset: 0, length: bytes.length, position: checkPosition(a) };
+  if (typeof position === 'bigint') {
+    const max = 2n ** 63n - 1n - BigInt(length);
+    if (!(position >= -1n && position <= max)) throw range('position', `>= -1 && <= ${max}`, position);
+    return position === -1n ? null : Number(position);
   }
-  return bufferArgs(asBytes('buffer', data), a, b, c);
+  throw argType('position', 'of type bigint or integer', position);
 }
 
-export function checkLength(len: unknown): number {
+/**
+ * read(fd, buffer, offset, length, position), read(fd, buffer, options),
+ * read(fd, options), read(fd): the arguments after fd.
+ */
+export function readArgs(form: ReadForm, n: number, buffer: unknown, offset: unknown, length: unknown, position: unknown): ReadArgs {
+  let params: unknown = undefined;
+  let useParams = false;
+  if (form === 'sync') {
+    validateBuffer(buffer);
+    if (n <= 2 || (typeof offset === 'object')) {
+      if (offset !== undefined) validateObject(offset, 'options', true);
+      params = offset;
+      useParams = true;
+    }
+  } else if (form === 'callback') {
+    if (n === 2) {
+      validateObject(offset, 'options', true);
+      params = offset;
+      useParams = true;
+    } else if (n === 1) {
+      if (!isArrayBufferView(buffer)) {
+        params = buffer;
+        buffer = (params as { buffer?: unknown } | null)?.buffer ?? Buffer.alloc(16384);
+      }
+      useParams = true;
+    } else if (n === 0) {
+      buffer = Buffer.alloc(16384);
+      useParams = true;
+    }
+    if (useParams && params !== undefined) validateObject(params, 'options', true);
+    validateBuffer(buffer);
+  } else {
+    if (!isArrayBufferView(buffer)) {
+      if (buffer !== undefined) validateObject(buffer, 'options', true);
+      params = buffer;
+      buffer = (params as { buffer?: unknown } | null)?.buffer ?? Buffer.alloc(16384);
+      validateBuffer(buffer);
+      useParams = true;
+    } else if (offset !== null && typeof offset === 'object') {
+      params = offset;
+      useParams = true;
+    }
+  }
+  const view = buffer as NodeJS.ArrayBufferView;
+  if (useParams) {
+    const p = (params ?? {}) as { offset?: unknown; length?: unknown; position?: unknown };
+    offset = p.offset === undefined ? 0 : p.offset;
+    length = p.length === undefined ? view.byteLength - (offset as number) : p.length;
+    position = p.position === undefined ? null : p.position;
+  }
+  if (offset === undefined || (form !== 'sync' && offset === null)) offset = 0;
+  else validateInteger(offset, 'offset', 0);
+  let len: number;
+  if (form === 'handle') len = (length ?? view.byteLength - (offset as number)) as number;
+  else len = (length as number) | 0;
+  const bytes = bytesOf(view);
+  if (len === 0) return { buffer: view, bytes, offset: offset as number, length: 0, position: null };
+  if (view.byteLength === 0) throw argValue('buffer', 'is empty and cannot be written', view);
+  if (len < 0) throw range('length', '>= 0', len);
+  if ((offset as number) + len > view.byteLength) throw range('length', `<= ${view.byteLength - (offset as number)}`, len);
+  return { buffer: view, bytes, offset: offset as number, length: len, position: readPosition(position, len) };
+}
+
+/** validateOffsetLengthWrite. */
+function writeBounds(offset: number, length: number, byteLength: number): void {
+  if (offset > byteLength) throw range('offset', `<= ${byteLength}`, offset);
+  if (length > byteLength - offset) throw range('length', `<= ${byteLength - offset}`, length);
+  if (length < 0) throw range('length', '>= 0', length);
+  validateInt32(length, 'length', 0);
+}
+
+/** Node's validateEncoding for string writes: only hex of odd length is refused; an unknown encoding writes utf8. */
+export function stringBytes(data: string, encoding: unknown): Buffer {
+  const enc = typeof encoding === 'string' && Buffer.isEncoding(encoding) ? encoding : 'utf8';
+  if (enc.toLowerCase() === 'hex' && data.length % 2 !== 0) throw argValue('encoding', `is invalid for data of length ${data.length}`, encoding);
+  return Buffer.from(data, enc);
+}
+
+/**
+ * write(fd, buffer, offset?, length?, position?), write(fd, buffer, options?)
+ * or write(fd, string, position?, encoding?): the arguments after fd. The
+ * sync face takes a non-number offset as 0, the others validate it.
+ */
+export function writeArgs(data: unknown, a: unknown, b: unknown, c: unknown, form: ReadForm = 'sync'): IoArgs {
+  if (isArrayBufferView(data)) {
+    let offset = a;
+    let length = b;
+    let position = c;
+    if (typeof offset === 'object') {
+      const o = (offset ?? {}) as { offset?: unknown; length?: unknown; position?: unknown };
+      offset = o.offset === undefined ? 0 : o.offset;
+      length = o.length === undefined ? data.byteLength - (offset as number) : o.length;
+      position = o.position === undefined ? null : o.position;
+    }
+    if (form === 'sync') {
+      if (typeof offset !== 'number') offset = 0;
+    } else if (offset === undefined || offset === null || typeof offset === 'function') offset = 0;
+    else validateInteger(offset, 'offset', 0);
+    if (typeof length !== 'number') length = data.byteLength - (offset as number);
+    const pos = typeof position === 'number' && position >= 0 ? position : null;
+    writeBounds(offset as number, length as number, data.byteLength);
+    return { bytes: bytesOf(data), offset: offset as number, length: length as number, position: pos };
+  }
+  if (typeof data !== 'string') throw argType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+  const bytes = stringBytes(data, b);
+  const pos = typeof a === 'number' && Number.isSafeInteger(a) && a >= 0 ? a : null;
+  return { bytes, offset: 0, length: bytes.length, position: pos };
+}
+
+/** ftruncate/truncate length: default 0, an integer, negative counts as 0. */
+export function truncateLength(len: unknown): number {
   if (len === undefined || len === null) return 0;
-  if (typeof len !== 'number') throw invalidType('len', 'of type number', len);
-  if (!Number.isInteger(len)) throw outOfRange('len', 'an integer', len);
-  if (len > Number.MAX_SAFE_INTEGER) throw outOfRange('len', '<= 2^53-1', len);
-  return Math.max(0, len);
+  validateInteger(len, 'len');
+  return Math.max(0, len as number);
 }
 
-export interface FileOptions {
-  encoding: BufferEncoding | null;
-  flag: string | number;
+export interface ReadFileOptions {
+  encoding: Encoding;
+  flag: number;
+  signal?: AbortSignal;
+}
+
+export function readFileOptions(options: unknown): ReadFileOptions {
+  const o = getOptions(options, { flag: 'r' as unknown, encoding: null as Encoding });
+  return { encoding: o.encoding === 'buffer' ? null : o.encoding ?? null, flag: parseFlags(o.flag), signal: o.signal as AbortSignal | undefined };
+}
+
+export interface WriteFileOptions {
+  encoding: BufferEncoding;
+  flag: number;
   mode: number;
+  flush: boolean;
+  signal?: AbortSignal;
 }
 
-export function fileOptions(options: unknown, defaultFlag: string, defaultEncoding: BufferEncoding | null): FileOptions {
-  if (options === undefined || options === null) return { encoding: defaultEncoding, flag: defaultFlag, mode: 0o666 };
-  if (typeof options === 'string') {
-    if (!Buffer.isEncoding(options)) throw invalidValue('encoding', 'is an unknown encoding', options);
-    return { encoding: options as BufferEncoding, flag: defaultFlag, mode: 0o666 };
-  }
-  if (typeof options !== 'object') throw invalidType('options', 'of type string or an instance of Object', options);
-  const o = options as { encoding?: unknown; flag?: unknown; mode?: unknown };
-  const encoding = o.encoding === undefined || o.encoding === null ? defaultEncoding : o.encoding;
-  if (encoding !== null && (typeof encoding !== 'string' || !Buffer.isEncoding(encoding))) {
-    throw invalidValue('encoding', 'is an unknown encoding', encoding);
-  }
+export function writeFileOptions(options: unknown, defaultFlag: 'w' | 'a'): WriteFileOptions {
+  const o = getOptions(options, { encoding: 'utf8' as Encoding, mode: 0o666 as unknown, flag: defaultFlag as unknown, flush: false as unknown });
+  const flush = o.flush ?? false;
+  if (typeof flush !== 'boolean') throw argType('options.flush', 'of type boolean', flush);
   return {
-    encoding: encoding as BufferEncoding | null,
-    flag: (o.flag as string | number | undefined) ?? defaultFlag,
-    mode: parseMode(o.mode, 0o666),
+    encoding: (o.encoding === 'buffer' || !o.encoding ? 'utf8' : o.encoding) as BufferEncoding,
+    flag: parseFlags(o.flag ?? defaultFlag),
+    mode: parseMode(o.mode, 'mode', 0o666),
+    flush,
+    signal: o.signal as AbortSignal | undefined,
   };
 }
 
-export function dataBytes(data: unknown, encoding: BufferEncoding | null): Uint8Array {
-  if (typeof data === 'string') return Buffer.from(data, encoding ?? 'utf8');
-  if (ArrayBuffer.isView(data)) return asBytes('data', data);
-  throw invalidType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+/** writeFile data: a string (in the encoding) or an ArrayBufferView. */
+export function fileData(data: unknown, encoding: BufferEncoding): Uint8Array {
+  if (typeof data === 'string') return stringBytes(data, encoding);
+  if (isArrayBufferView(data)) return bytesOf(data);
+  throw argType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
 }
