@@ -28,7 +28,7 @@ import { promisify } from 'node:util';
 import { NIL } from '../region/format';
 import type { FileState } from './files';
 import { CLEAN, DIRTY, type Registry, WRITING } from './registry';
-import { SIZE_DIRTY, ZERO_NONE, type SizeTable } from './sizes';
+import { applyStamp, SIZE_DIRTY, ZERO_NONE, type SizeTable } from './sizes';
 import type { BufferPool } from './pool';
 import type { List } from './lists';
 import { writeAllAsync, writeAllSync } from './writeAll';
@@ -271,6 +271,7 @@ export class WriteBack {
           file.resizeAfterFlight = false;
         }
       }
+      applyStamp(file.fd, sizes.stamp(file.slot)); // the disk's mtime: the last write's
       await this.sync(file);
       if (!this.host.holds(file)) return;
       ok = true;
@@ -347,6 +348,7 @@ export class WriteBack {
       if (sizes.zeroFrom(file.slot) >= ZERO_NONE && (complete || (file.inFlight === 0 && (sizes.flags[file.slot] & SIZE_DIRTY) !== 0))) {
         fs.ftruncateSync(file.fd, sizes.size(file.slot));
       }
+      applyStamp(file.fd, sizes.stamp(file.slot)); // the disk's mtime: the last write's
       fs.fdatasyncSync(file.fd);
       stats.fdatasyncs++;
       stats.writeBackBatches++;

@@ -166,7 +166,7 @@ export interface ReadFileOptions {
 
 export function readFileOptions(options: unknown): ReadFileOptions {
   const o = getOptions(options, { flag: 'r' as unknown, encoding: null as Encoding });
-  return { encoding: o.encoding === 'buffer' ? null : o.encoding ?? null, flag: parseFlags(o.flag, 'flag'), signal: o.signal as AbortSignal | undefined };
+  return { encoding: o.encoding === 'buffer' ? null : o.encoding ?? null, flag: parseFlags(o.flag), signal: o.signal as AbortSignal | undefined };
 }
 
 export interface WriteFileOptions {
@@ -183,7 +183,7 @@ export function writeFileOptions(options: unknown, defaultFlag: 'w' | 'a'): Writ
   if (typeof flush !== 'boolean') throw argType('options.flush', 'of type boolean', flush);
   return {
     encoding: (o.encoding === 'buffer' || !o.encoding ? 'utf8' : o.encoding) as BufferEncoding,
-    flag: parseFlags(o.flag ?? defaultFlag, 'flag'),
+    flag: parseFlags(o.flag ?? defaultFlag),
     mode: parseMode(o.mode, 'mode', 0o666),
     flush,
     signal: o.signal as AbortSignal | undefined,

@@ -18,7 +18,7 @@ const contexts = new WeakMap<Cache, FsContext>();
 export function contextOf(cache: Cache): FsContext {
   let ctx = contexts.get(cache);
   if (!ctx) {
-    ctx = { cache, names: cache.names as unknown as NamespaceCore, meta: cache.io as unknown as DescriptorMetaCore };
+    ctx = { cache, names: cache.names, meta: cache.io };
     contexts.set(cache, ctx);
   }
   return ctx;

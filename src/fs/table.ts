@@ -18,7 +18,7 @@ import {
 } from './ops/data';
 import {
   accessOp, chmodOps, chownOps, copyFileOp, cpOp, existsOp, fchmodOp, fchownOp, fstatOp, futimesOp, linkOp, mkdirOp, mkdtempOp,
-  readdirOp, readlinkOp, realpathOp, renameOp, rmdirOp, rmOp, statfsOp, statOps, symlinkOp, truncateOp, unlinkOp, utimesOps,
+  readdirOp, readlinkOp, realpathOps, renameOp, rmdirOp, rmOp, statfsOp, statOps, symlinkOp, truncateOp, unlinkOp, utimesOps,
 } from './ops/names';
 import { validatePath } from './validate';
 
@@ -65,7 +65,7 @@ export const TABLE: readonly Entry[] = [
   { op: statfsOp, faces: 'SCP' },
   { op: accessOp, faces: 'SCP' },
   { op: existsOp, faces: 'SC' },
-  { op: realpathOp, faces: 'SCP' },
+  { op: realpathOps.js, faces: 'SCP' },
   { op: readlinkOp, faces: 'SCP' },
   { op: mkdtempOp, faces: 'SCP' },
   { op: readdirOp, faces: 'SCP' },
@@ -96,9 +96,9 @@ export function fsFunctions(ctx: FsContext): Record<string, Fn> {
     if (faces.includes('C')) out[op.name] = callbackFace(ctx, op);
     if (faces.includes('B')) out[op.name] = promiseFace(ctx, op);
   }
-  // realpath.native is the same call here: the core resolves with the kernel.
-  (out.realpath as Fn & { native?: Fn }).native = out.realpath;
-  (out.realpathSync as Fn & { native?: Fn }).native = out.realpathSync;
+  // realpath.native: the same core, failing as the kernel's realpath does.
+  (out.realpath as Fn & { native?: Fn }).native = callbackFace(ctx, realpathOps.native);
+  (out.realpathSync as Fn & { native?: Fn }).native = syncFace(ctx, realpathOps.native);
   return out;
 }
 

@@ -25,7 +25,7 @@ export interface RecoveryReport {
   /** File slots whose entry was taken from the other copy. */
   fallbackEntries: number[];
   undo: { rolledBack: boolean; records: number; damaged: boolean; restoreFailures: number };
-  intent: { operation: 'rename' | 'unlink' | null; diskStepRedone: boolean; damaged: boolean };
+  intent: { operation: 'rename' | 'unlink' | 'rm' | null; diskStepRedone: boolean; damaged: boolean };
   lists: { lru: ListRepair; dirty: ListRepair };
   linksRepaired: number;
   dirtyBuffersFound: number;

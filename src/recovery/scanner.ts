@@ -12,15 +12,16 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import {
-  C, CONTROL_OFFSET, DIRTY, FILE_ACTIVE, FILE_FREE, FILE_ORPHAN, FREE, INTENT_RENAME, INTENT_UNLINK, NIL, STATE_MASK,
+  C, CONTROL_OFFSET, DIRTY, FILE_ACTIVE, FILE_FREE, FILE_ORPHAN, FREE, INTENT_REMOVE_TREE, INTENT_RENAME, INTENT_UNLINK, NIL, STATE_MASK,
   WRITING, ZERO_NONE,
 } from '../region/format';
 import type { Region } from '../region/region';
 import { EMPTY_ENTRY, FileTable, type FileEntry } from '../cache/fileTable';
-import { NamespaceIntent } from '../cache/intent';
+import { type Intent, NamespaceIntent } from '../cache/intent';
+import { removeTree } from '../cache/tree';
 import { DIRTY_LIST, List, LRU } from '../cache/lists';
 import { CLEAN, Registry } from '../cache/registry';
-import { SIZE_DIRTY, SizeTable } from '../cache/sizes';
+import { applyStamp, SIZE_DIRTY, SizeTable } from '../cache/sizes';
 import { writeAllSync } from '../cache/writeAll';
 import { Segments } from '../cache/segments';
 import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from '../cache/undo';
@@ -336,7 +337,7 @@ function completeIntent(intent: NamespaceIntent, rootFd: number, entries: FileEn
     report.intent.damaged = true;
     return;
   }
-  report.intent.operation = it.op === INTENT_RENAME ? 'rename' : it.op === INTENT_UNLINK ? 'unlink' : null;
+  report.intent.operation = it.op === INTENT_RENAME ? 'rename' : it.op === INTENT_UNLINK ? 'unlink' : it.op === INTENT_REMOVE_TREE ? 'rm' : null;
   if (!checkRelativePath(it.from) || (it.op === INTENT_RENAME && !checkRelativePath(it.to))) {
     report.problems.push('an armed rename/unlink names an unsafe path; refused');
     return;
@@ -356,6 +357,10 @@ function completeIntent(intent: NamespaceIntent, rootFd: number, entries: FileEn
     });
     return;
   }
+  if (it.op === INTENT_REMOVE_TREE) {
+    completeRemoveTree(it, rootFd, entries, report);
+    return;
+  }
   if (it.op !== INTENT_RENAME) return;
   let done = same(identityAt(rootFd, it.to));
   if (!done && same(identityAt(rootFd, it.from))) {
@@ -369,6 +374,32 @@ function completeIntent(intent: NamespaceIntent, rootFd: number, entries: FileEn
   }
   if (!done) return; // the disk never saw it: the table, unchanged, agrees
   renameEntries(entries, it.from, it.to, it.ino);
+}
+
+/**
+ * An rm -r of a directory holding cached files, cut after arming: finish the
+ * removal if the path still holds the recorded directory (what is left of it;
+ * removing twice equals once), then free every entry beneath it whose path no
+ * longer holds its inode. Those files are gone from the disk: their dirty
+ * data goes nowhere, as it would have after the removal, and is never
+ * written back to a path that no longer names them. Entries whose files
+ * survived (a removal that failed half-way, on permissions) stay.
+ */
+function completeRemoveTree(it: Intent, rootFd: number, entries: FileEntry[], report: RecoveryReport): void {
+  const top = identityAt(rootFd, it.from);
+  if (top && top.dev === it.dev && top.ino === it.ino) {
+    try {
+      removeTree(rootFd, { key: it.from, os: it.from, shown: it.from });
+      report.intent.diskStepRedone = true;
+    } catch (err) {
+      report.problems.push(`finishing rm -r of ${it.from} failed: ${(err as Error).message}`);
+    }
+  }
+  entries.forEach((e, s) => {
+    if (e.state !== FILE_ACTIVE || !(e.path === it.from || e.path.startsWith(it.from + '/'))) return;
+    const id = identityAt(rootFd, e.path);
+    if (!id || id.dev !== e.dev || id.ino !== e.ino) entries[s] = { ...e, state: FILE_FREE };
+  });
 }
 
 /**
@@ -498,6 +529,7 @@ function writeFile(
       i = j;
     }
     fs.ftruncateSync(fd, s.size);
+    applyStamp(fd, sizes.stamp(slot)); // the disk's mtime: the last write's, as the owner dated it
     fs.fdatasyncSync(fd);
     for (const b of good) {
       reg.commitState(b, CLEAN);

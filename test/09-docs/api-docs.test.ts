@@ -1,12 +1,15 @@
 /**
  * docs/api.md against the code, both ways: every region error code, every
- * open option, every function of cache.fs, cache.fs.promises and FileHandle,
+ * open option, every function of cache.fs, cache.fs.promises and FileHandle
+ * (and every function of node:fs, fs.promises and Node's FileHandle, enumerated
+ * at run time, is accounted for by the doc and present on cache.fs),
  * every public member of Cache, every stats and recovery-report field, every
  * export and every command-line option is documented, and the doc's tables
  * name nothing that does not exist. The functions and fields are taken from
  * live objects (a cache opened on a scratch region), not from a list kept here.
  */
 import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,8 +182,8 @@ afterAll(async () => {
 
 describe('docs/api.md', () => {
   it('the member parser sees private and @internal members, and only those', () => {
-    const fsHidden = hiddenMembers('src/fs/sync.ts', 'CacheFs');
-    expect([...fsHidden].sort()).toEqual(['cache', 'writeWhole']);
+    const handleHidden = hiddenMembers('src/fs/fileHandle.ts', 'FileHandle');
+    expect([...handleHidden].sort()).toEqual(['asyncId', 'closing', 'ctx', 'descriptor', 'liveFd']);
     const cacheHidden = hiddenMembers('src/cache/cache.ts', 'Cache');
     for (const name of [
       'engine', 'rootFd', 'handles', 'io', 'names', 'txs', 'assertOpen', 'needsFlush', 'shut', 'region',
@@ -227,25 +230,65 @@ describe('docs/api.md', () => {
     expect(() => validateOptions({ region: 'r', root: dir, writeBack: { noSuchKey: 1 } })).toThrow(/not a write-back option/);
   });
 
-  describe('(c) cache.fs, cache.fs.promises and FileHandle', () => {
-    it('every function of cache.fs is in its table, and the table names only those', () => {
-      const text = section(doc, '## cache.fs');
-      const hidden = hiddenMembers('src/fs/sync.ts', 'CacheFs');
-      expectSameNames('cache.fs functions', documented(text), publicFunctions(cache.fs, hidden));
-      for (const prop of publicProperties(cache.fs, hidden)) expect(text, `cache.fs.${prop}`).toContain(`\`cache.fs.${prop}\``);
+  describe('(c) cache.fs, cache.fs.promises and FileHandle against node:fs itself', () => {
+    /** The functions node:fs, fs.promises and Node's FileHandle.prototype have in this Node, enumerated now. */
+    const nodeFs = Object.keys(fs).filter((k) => typeof (fs as unknown as Record<string, unknown>)[k] === 'function');
+    const nodePromises = Object.keys(fs.promises).filter((k) => typeof (fs.promises as unknown as Record<string, unknown>)[k] === 'function');
+    let nodeHandle: string[] = [];
+
+    beforeAll(async () => {
+      const fh = await fs.promises.open(docPath, 'r');
+      const proto = Object.getPrototypeOf(fh) as object;
+      nodeHandle = [
+        ...Object.getOwnPropertyNames(proto).filter((k) => k !== 'constructor' && typeof Object.getOwnPropertyDescriptor(proto, k)!.value === 'function'),
+        // Well-known symbols only: Node's internal ones (kRef, messaging) are not API.
+        ...Object.getOwnPropertySymbols(proto).map(symbolName).filter((n) => n.startsWith('Symbol.')),
+      ];
+      await fh.close();
     });
 
-    it('every function of cache.fs.promises is in its table', () => {
+    it('Node has what this test expects to enumerate (the enumeration is not empty)', () => {
+      expect(nodeFs.length).toBeGreaterThan(80);
+      expect(nodePromises.length).toBeGreaterThan(25);
+      expect(nodeHandle.length).toBeGreaterThan(18);
+    });
+
+    it('every function of node:fs is in the table of cache.fs and is a function of cache.fs', () => {
+      const text = section(section(doc, '## cache.fs'), '### Every function of node:fs');
+      const names = documented(text);
+      const listed = new Set(names);
+      expect(nodeFs.filter((n) => !listed.has(n)).sort(), 'functions of node:fs the table does not account for').toEqual([]);
+      const own = cache.fs as unknown as Record<string, unknown>;
+      expect(nodeFs.filter((n) => typeof own[n] !== 'function').sort(), 'functions of node:fs missing from cache.fs').toEqual([]);
+      expect(typeof (own.realpath as { native?: unknown }).native).toBe('function');
+      expect(typeof (own.realpathSync as { native?: unknown }).native).toBe('function');
+      // And the table names exactly what cache.fs has.
+      const hidden = new Set<string>();
+      expectSameNames('cache.fs functions', names.filter((n) => !n.endsWith('.native')), publicFunctions(cache.fs, hidden));
+      for (const prop of publicProperties(cache.fs, hidden)) expect(text + section(doc, '## cache.fs'), `cache.fs.${prop}`).toContain(`\`cache.fs.${prop}\``);
+    });
+
+    it('every function of node:fs/promises is in its table and is a function of cache.fs.promises', () => {
       const text = section(section(doc, '## cache.fs.promises and FileHandle'), '### cache.fs.promises');
-      const hidden = hiddenMembers('src/fs/promises.ts', 'CachePromises');
-      expectSameNames('cache.fs.promises functions', documented(text), publicFunctions(cache.fs.promises, hidden));
+      const names = documented(text);
+      const listed = new Set(names);
+      expect(nodePromises.filter((n) => !listed.has(n)).sort(), 'functions of fs.promises the table does not account for').toEqual([]);
+      const own = cache.fs.promises as unknown as Record<string, unknown>;
+      expect(nodePromises.filter((n) => typeof own[n] !== 'function').sort(), 'functions of fs.promises missing').toEqual([]);
+      expectSameNames('cache.fs.promises functions', names, publicFunctions(cache.fs.promises, new Set()));
+      expect(cache.fs.promises.constants).toBe(fs.constants);
     });
 
-    it('every method of FileHandle is in its table', () => {
+    it('every method of Node\'s FileHandle is in the FileHandle table and on riocache\'s FileHandle, an EventEmitter', () => {
       const text = section(section(doc, '## cache.fs.promises and FileHandle'), '### FileHandle');
-      const hidden = hiddenMembers('src/fs/promises.ts', 'FileHandle');
-      expectSameNames('FileHandle methods', documented(text), publicFunctions(handle, hidden));
+      const names = documented(text);
+      const listed = new Set(names);
+      expect(nodeHandle.filter((n) => !listed.has(n)).sort(), 'FileHandle methods the table does not account for').toEqual([]);
+      const hidden = hiddenMembers('src/fs/fileHandle.ts', 'FileHandle');
+      expectSameNames('FileHandle methods', names, publicFunctions(handle, hidden));
       for (const prop of publicProperties(handle, hidden)) expect(text, `FileHandle.${prop}`).toContain(`\`${prop}\``);
+      expect(handle).toBeInstanceOf(EventEmitter);
+      expect(typeof handle.fd).toBe('number');
     });
   });
 

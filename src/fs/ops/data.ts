@@ -12,7 +12,7 @@ import {
   fileData, readArgs, type ReadArgs, readFileOptions, type ReadFileOptions, truncateLength, writeArgs, writeFileOptions,
   type WriteFileOptions,
 } from '../args';
-import { bytesOf, checkAborted, parseFlags, parseMode, validateBufferArray, validateFd, validatePath } from '../validate';
+import { bytesOf, checkAborted, isArrayBufferView, parseFlags, parseMode, validateBufferArray, validateFd, validatePath } from '../validate';
 import { FileHandle } from '../fileHandle';
 
 const { O_TRUNC } = constants;
@@ -194,7 +194,8 @@ function fileTarget(face: Face, file: unknown): { path: string | Buffer | null; 
   if (file instanceof FileHandle) {
     if (face === 'promise' || face === 'handle') return { path: null, fd: file.liveFd('read') };
   }
-  if (typeof file === 'number') return { path: null, fd: validateFd(file) };
+  // Node's isFd: an int32 is a descriptor, any other value a path.
+  if (typeof file === 'number' && (file | 0) === file) return { path: null, fd: validateFd(file) };
   if (face === 'promise' && typeof file === 'object' && file !== null && !(file instanceof URL) && !(file instanceof Uint8Array)) {
     throw argType('path', 'of type string or an instance of Buffer, URL, or FileHandle', file);
   }
@@ -216,7 +217,8 @@ export const readFileOp = stepsOp<ReadFileCall, Buffer | string>({
     const fd: number = own ? yield call(openOp, { path: p.path!, flags: p.flag, mode: 0o666 }) : p.fd!;
     try {
       const io = ctx.cache.io;
-      const size = Math.max(0, io.sizeOf(fd) - io.positionOf(fd));
+      const from = io.positionOf(fd); // EISDIR 'read' on a directory, as Node's
+      const size = Math.max(0, io.sizeOf(fd) - from);
       const out = Buffer.allocUnsafe(size);
       let got = 0;
       while (got < size) {
@@ -237,6 +239,8 @@ export interface WriteFileCall extends WriteFileOptions {
   path: string | Buffer | null;
   fd: number | null;
   bytes: Uint8Array;
+  /** The promise forms' iterable data, gathered into `bytes` first. */
+  source?: AsyncIterable<unknown> | Iterable<unknown>;
 }
 
 /**
@@ -260,16 +264,46 @@ function* writeWhole(_ctx: FsContext, p: WriteFileCall): Steps<void> {
   }
 }
 
+/** The data of the promise forms may also be an (async) iterable of chunks, or a stream, as in Node's. */
+function isChunkSource(data: unknown): data is AsyncIterable<unknown> | Iterable<unknown> {
+  return typeof data === 'object' && data !== null && !isArrayBufferView(data) &&
+    (typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function');
+}
+
 function wholeArgs(defaultFlag: 'w' | 'a') {
   return (face: Face, _n: number, file: unknown, data: unknown, options: unknown): WriteFileCall => {
     const target = fileTarget(face, file);
     const o = writeFileOptions(options, defaultFlag);
     // appendFile to a descriptor appends whatever flag is given, as Node's.
     if (defaultFlag === 'a' && target.fd !== null) o.flag = parseFlags('a');
+    if ((face === 'promise' || face === 'handle') && isChunkSource(data)) return { ...target, ...o, bytes: new Uint8Array(0), source: data };
     return { ...target, ...o, bytes: fileData(data, o.encoding) };
   };
 }
 
-export const writeFileOp = stepsOp<WriteFileCall, void>({ name: 'writeFile', parse: wholeArgs('w'), steps: writeWhole });
+/**
+ * The chunks of an iterable, gathered before anything is written: the
+ * whole file is then one replace (or one write), as atomic as a buffer's.
+ */
+async function gatherChunks(source: AsyncIterable<unknown> | Iterable<unknown>, encoding: BufferEncoding, signal?: AbortSignal): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of source as AsyncIterable<unknown>) {
+    checkAborted(signal);
+    parts.push(fileData(chunk, encoding));
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
 
-export const appendFileOp = stepsOp<WriteFileCall, void>({ name: 'appendFile', parse: wholeArgs('a'), steps: writeWhole });
+function wholeFileOp(name: 'writeFile' | 'appendFile', defaultFlag: 'w' | 'a') {
+  const op = stepsOp<WriteFileCall, void>({ name, parse: wholeArgs(defaultFlag), steps: writeWhole });
+  const runAsync = op.async!;
+  return defineOp<WriteFileCall, void>({
+    ...op,
+    async: (ctx, p) => (p.source === undefined ? runAsync(ctx, p)
+      : gatherChunks(p.source, p.encoding, p.signal).then((bytes) => runAsync(ctx, { ...p, bytes, source: undefined }))),
+  });
+}
+
+export const writeFileOp = wholeFileOp('writeFile', 'w');
+
+export const appendFileOp = wholeFileOp('appendFile', 'a');

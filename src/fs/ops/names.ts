@@ -9,6 +9,7 @@
 import type * as fs from 'node:fs';
 import { constants } from 'node:fs';
 import type { CpCoreOptions } from '../../cache/namespaceCore';
+import { systemError } from '../../errors';
 import type { FsContext } from '../context';
 import { argValue, coded } from '../nodeErrors';
 import { afterTransaction, defineOp, type Face, type Op } from '../op';
@@ -86,6 +87,7 @@ export const existsOp = defineOp<{ path: PathArg | null }, boolean>({
     }
   },
   sync: (ctx, p) => (p.path === null ? false : ctx.names.exists(p.path)),
+  callbackWithoutError: true,
 });
 
 // ------------------------------------------------------------------ names returned
@@ -100,11 +102,28 @@ const nameArgs = (_face: Face, _n: number, path: unknown, options: unknown): Nam
   return { path: validatePath(path), encoding: o.encoding };
 };
 
-export const realpathOp = defineOp<NameCall, string | Buffer>({
-  name: 'realpath',
-  parse: nameArgs,
-  sync: (ctx, p) => encodeName(ctx.names.realpath(p.path), p.encoding),
-});
+/**
+ * realpath: Node's JavaScript realpath (realpathSync, realpath) fails as the
+ * lstat of the component that is missing; the kernel's (realpath.native and
+ * fs.promises.realpath) fails as realpath of the path given.
+ */
+function realpathOp(native: boolean) {
+  return defineOp<NameCall & { native: boolean }, string | Buffer>({
+    name: 'realpath',
+    parse: (face, n, path, options) => ({ ...nameArgs(face, n, path, options), native: native || face === 'promise' }),
+    sync: (ctx, p) => {
+      try {
+        return encodeName(ctx.names.realpath(p.path), p.encoding);
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (!p.native || typeof e.errno !== 'number' || typeof e.code !== 'string') throw err;
+        throw systemError(e.code, 'realpath', typeof p.path === 'string' ? p.path : p.path.toString());
+      }
+    },
+  });
+}
+
+export const realpathOps = { js: realpathOp(false), native: realpathOp(true) };
 
 export const readlinkOp = defineOp<NameCall, string | Buffer>({
   name: 'readlink',
@@ -332,8 +351,9 @@ export const fchownOp = changing<{ fd: number; uid: number; gid: number }, void>
 function utimesOp(name: 'utimes' | 'lutimes', follow: boolean) {
   return changing<{ path: PathArg; atime: number; mtime: number }, void>({
     name,
+    // Node names utimes' bad times "time" and futimes' "atime"/"mtime": so do we.
     parse: (_face, _n, path, atime, mtime) => ({
-      path: validatePath(path), atime: toUnixTimestamp(atime, 'atime'), mtime: toUnixTimestamp(mtime, 'mtime'),
+      path: validatePath(path), atime: toUnixTimestamp(atime), mtime: toUnixTimestamp(mtime),
     }),
     sync: (ctx, p) => ctx.names.utimes(p.path, p.atime, p.mtime, follow),
   });
