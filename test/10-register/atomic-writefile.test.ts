@@ -8,7 +8,7 @@
  * plain fs is killed the same way beside it, and what it left is counted (a
  * report: plain fs truncates, then writes).
  *
- * Kills: RIOCACHE_ATOMIC_KILLS (default 30 each).
+ * Kills: RIOCACHE_ATOMIC_KILLS (default 20 each).
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import { openCacheSync } from '../../src';
 import { rng } from '../helpers';
 import { kill, registerEnv, run, world } from './child';
 
-const KILLS = Number(process.env.RIOCACHE_ATOMIC_KILLS ?? 30);
+const KILLS = Number(process.env.RIOCACHE_ATOMIC_KILLS ?? 20);
 const SEED = 20261206;
 const w = world('atomic');
 const p = world('atomic-plain');
