@@ -194,8 +194,8 @@ function fileTarget(face: Face, file: unknown): { path: string | Buffer | null; 
   if (file instanceof FileHandle) {
     if (face === 'promise' || face === 'handle') return { path: null, fd: file.liveFd('read') };
   }
-  // Node's isFd: an int32 is a descriptor, any other value a path.
-  if (typeof file === 'number' && (file | 0) === file) return { path: null, fd: validateFd(file) };
+  // Node's isFd: an int32 is a descriptor, any other value a path (fs.promises takes no descriptors: a number is a bad path there).
+  if (face !== 'promise' && typeof file === 'number' && (file | 0) === file) return { path: null, fd: validateFd(file) };
   if (face === 'promise' && typeof file === 'object' && file !== null && !(file instanceof URL) && !(file instanceof Uint8Array)) {
     throw argType('path', 'of type string or an instance of Buffer, URL, or FileHandle', file);
   }
@@ -217,6 +217,7 @@ export const readFileOp = stepsOp<ReadFileCall, Buffer | string>({
     const fd: number = own ? yield call(openOp, { path: p.path!, flags: p.flag, mode: 0o666 }) : p.fd!;
     try {
       const io = ctx.cache.io;
+      ctx.cache.handles.descriptor(fd, 'fstat'); // Node's readFile fstats first: a bad descriptor is EBADF fstat
       const from = io.positionOf(fd); // EISDIR 'read' on a directory, as Node's
       const size = Math.max(0, io.sizeOf(fd) - from);
       const out = Buffer.allocUnsafe(size);
