@@ -60,8 +60,10 @@ export const readOp = defineOp<ReadCall, number>({
   name: 'read',
   parse: (face, n, fd, a, b, c, d) => {
     const f = validateFd(fd);
-    const r = readArgs(face === 'promise' ? 'handle' : face, n - 1, a, b, c, d);
-    return { fd: f, ...r };
+    // One object per call on the hit path: the parsed arguments get the descriptor, no copy.
+    const r = readArgs(face === 'promise' ? 'handle' : face, n - 1, a, b, c, d) as ReadCall;
+    r.fd = f;
+    return r;
   },
   // A read of nothing returns 0 without looking at the descriptor, as Node's does.
   sync: (ctx, p) => (p.length === 0 ? 0 : ctx.cache.io.readSync(p.fd, p.bytes, p.offset, p.length, p.position)),
@@ -83,8 +85,10 @@ export const writeOp = defineOp<WriteCall, number>({
   name: 'write',
   parse: (face, _n, fd, data, a, b, c) => {
     const f = validateFd(fd);
-    const w = writeArgs(data, a, b, c, face === 'sync' ? 'sync' : 'handle');
-    return { fd: f, data, ...w };
+    const w = writeArgs(data, a, b, c, face === 'sync' ? 'sync' : 'handle') as WriteCall;
+    w.fd = f;
+    w.data = data;
+    return w;
   },
   sync: (ctx, p) => ctx.cache.io.writeSync(p.fd, p.bytes, p.offset, p.length, p.position),
   async: (ctx, p) => ctx.cache.io.write(p.fd, p.bytes, p.offset, p.length, p.position),
