@@ -11,6 +11,7 @@
  * (no extra async wrapper), shaped by one `then` only where the result
  * needs shaping.
  */
+import * as nodeFs from 'node:fs';
 import { argType } from './nodeErrors';
 import type { FsContext } from './context';
 import type { Face, Op } from './op';
@@ -44,12 +45,13 @@ function resultArgs(op: Op, r: unknown, p: unknown): unknown[] {
 }
 
 export function callbackFace(ctx: FsContext, op: Op, name = op.name): Fn {
+  const cbIndex = callbackPosition(name);
   const f = function (...args: unknown[]): void {
     let n = args.length;
     let cb = args[n - 1] as Fn;
     if (typeof cb === 'function') n--;
     else if (op.callbackOptional) cb = rethrow;
-    else throw argType('cb', 'of type function', cb);
+    else throw argType('cb', 'of type function', cbIndex >= 0 ? args[cbIndex] : cb);
     const p = op.parse('callback', n, n > 0 ? args[0] : undefined, n > 1 ? args[1] : undefined, n > 2 ? args[2] : undefined,
       n > 3 ? args[3] : undefined, n > 4 ? args[4] : undefined);
     if (op.async) {
@@ -69,6 +71,33 @@ export function callbackFace(ctx: FsContext, op: Op, name = op.name): Fn {
     else process.nextTick(cb, null, r);
   };
   return named(f, name);
+}
+
+/**
+ * Where Node's own function declares its callback (`function stat(path,
+ * options = {…}, callback)` -> 2): a missing callback is reported as the
+ * value found in that place, as Node's validation sees it. -1 if unknown.
+ */
+function callbackPosition(name: string): number {
+  const declared = (nodeFs as unknown as Record<string, Fn | undefined>)[name];
+  if (!declared) return -1;
+  const src = Function.prototype.toString.call(declared);
+  const params: string[] = [];
+  let depth = 0;
+  let current = '';
+  for (let i = src.indexOf('(') + 1; i < src.length; i++) {
+    const ch = src[i];
+    if (depth === 0 && (ch === ',' || ch === ')')) {
+      params.push(current.trim().split(/[\s=]/)[0]);
+      current = '';
+      if (ch === ')') break;
+      continue;
+    }
+    if ('({['.includes(ch)) depth++;
+    else if (')}]'.includes(ch)) depth--;
+    current += ch;
+  }
+  return params.findIndex((p) => p === 'callback' || p === 'cb');
 }
 
 /** Node's default callback of close(fd): an error is thrown. */

@@ -12,7 +12,7 @@ import {
   fileData, readArgs, type ReadArgs, readFileOptions, type ReadFileOptions, truncateLength, writeArgs, writeFileOptions,
   type WriteFileOptions,
 } from '../args';
-import { bytesOf, checkAborted, parseFlags, parseMode, validateBufferArray, validateFd, validatePath } from '../validate';
+import { bytesOf, checkAborted, isArrayBufferView, parseFlags, parseMode, validateBufferArray, validateFd, validatePath } from '../validate';
 import { FileHandle } from '../fileHandle';
 
 const { O_TRUNC } = constants;
@@ -60,8 +60,10 @@ export const readOp = defineOp<ReadCall, number>({
   name: 'read',
   parse: (face, n, fd, a, b, c, d) => {
     const f = validateFd(fd);
-    const r = readArgs(face === 'promise' ? 'handle' : face, n - 1, a, b, c, d);
-    return { fd: f, ...r };
+    // One object per call on the hit path: the parsed arguments get the descriptor, no copy.
+    const r = readArgs(face === 'promise' ? 'handle' : face, n - 1, a, b, c, d) as ReadCall;
+    r.fd = f;
+    return r;
   },
   // A read of nothing returns 0 without looking at the descriptor, as Node's does.
   sync: (ctx, p) => (p.length === 0 ? 0 : ctx.cache.io.readSync(p.fd, p.bytes, p.offset, p.length, p.position)),
@@ -83,8 +85,10 @@ export const writeOp = defineOp<WriteCall, number>({
   name: 'write',
   parse: (face, _n, fd, data, a, b, c) => {
     const f = validateFd(fd);
-    const w = writeArgs(data, a, b, c, face === 'sync' ? 'sync' : 'handle');
-    return { fd: f, data, ...w };
+    const w = writeArgs(data, a, b, c, face === 'sync' ? 'sync' : 'handle') as WriteCall;
+    w.fd = f;
+    w.data = data;
+    return w;
   },
   sync: (ctx, p) => ctx.cache.io.writeSync(p.fd, p.bytes, p.offset, p.length, p.position),
   async: (ctx, p) => ctx.cache.io.write(p.fd, p.bytes, p.offset, p.length, p.position),
@@ -194,8 +198,8 @@ function fileTarget(face: Face, file: unknown): { path: string | Buffer | null; 
   if (file instanceof FileHandle) {
     if (face === 'promise' || face === 'handle') return { path: null, fd: file.liveFd('read') };
   }
-  // Node's isFd: an int32 is a descriptor, any other value a path.
-  if (typeof file === 'number' && (file | 0) === file) return { path: null, fd: validateFd(file) };
+  // Node's isFd: an int32 is a descriptor, any other value a path (fs.promises takes no descriptors: a number is a bad path there).
+  if (face !== 'promise' && typeof file === 'number' && (file | 0) === file) return { path: null, fd: validateFd(file) };
   if (face === 'promise' && typeof file === 'object' && file !== null && !(file instanceof URL) && !(file instanceof Uint8Array)) {
     throw argType('path', 'of type string or an instance of Buffer, URL, or FileHandle', file);
   }
@@ -217,6 +221,7 @@ export const readFileOp = stepsOp<ReadFileCall, Buffer | string>({
     const fd: number = own ? yield call(openOp, { path: p.path!, flags: p.flag, mode: 0o666 }) : p.fd!;
     try {
       const io = ctx.cache.io;
+      ctx.cache.handles.descriptor(fd, 'fstat'); // Node's readFile fstats first: a bad descriptor is EBADF fstat
       const from = io.positionOf(fd); // EISDIR 'read' on a directory, as Node's
       const size = Math.max(0, io.sizeOf(fd) - from);
       const out = Buffer.allocUnsafe(size);
@@ -239,6 +244,8 @@ export interface WriteFileCall extends WriteFileOptions {
   path: string | Buffer | null;
   fd: number | null;
   bytes: Uint8Array;
+  /** The promise forms' iterable data, gathered into `bytes` first. */
+  source?: AsyncIterable<unknown> | Iterable<unknown>;
 }
 
 /**
@@ -262,16 +269,46 @@ function* writeWhole(_ctx: FsContext, p: WriteFileCall): Steps<void> {
   }
 }
 
+/** The data of the promise forms may also be an (async) iterable of chunks, or a stream, as in Node's. */
+function isChunkSource(data: unknown): data is AsyncIterable<unknown> | Iterable<unknown> {
+  return typeof data === 'object' && data !== null && !isArrayBufferView(data) &&
+    (typeof (data as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function' || typeof (data as Iterable<unknown>)[Symbol.iterator] === 'function');
+}
+
 function wholeArgs(defaultFlag: 'w' | 'a') {
   return (face: Face, _n: number, file: unknown, data: unknown, options: unknown): WriteFileCall => {
     const target = fileTarget(face, file);
     const o = writeFileOptions(options, defaultFlag);
     // appendFile to a descriptor appends whatever flag is given, as Node's.
     if (defaultFlag === 'a' && target.fd !== null) o.flag = parseFlags('a');
+    if ((face === 'promise' || face === 'handle') && isChunkSource(data)) return { ...target, ...o, bytes: new Uint8Array(0), source: data };
     return { ...target, ...o, bytes: fileData(data, o.encoding) };
   };
 }
 
-export const writeFileOp = stepsOp<WriteFileCall, void>({ name: 'writeFile', parse: wholeArgs('w'), steps: writeWhole });
+/**
+ * The chunks of an iterable, gathered before anything is written: the
+ * whole file is then one replace (or one write), as atomic as a buffer's.
+ */
+async function gatherChunks(source: AsyncIterable<unknown> | Iterable<unknown>, encoding: BufferEncoding, signal?: AbortSignal): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of source as AsyncIterable<unknown>) {
+    checkAborted(signal);
+    parts.push(fileData(chunk, encoding));
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
 
-export const appendFileOp = stepsOp<WriteFileCall, void>({ name: 'appendFile', parse: wholeArgs('a'), steps: writeWhole });
+function wholeFileOp(name: 'writeFile' | 'appendFile', defaultFlag: 'w' | 'a') {
+  const op = stepsOp<WriteFileCall, void>({ name, parse: wholeArgs(defaultFlag), steps: writeWhole });
+  const runAsync = op.async!;
+  return defineOp<WriteFileCall, void>({
+    ...op,
+    async: (ctx, p) => (p.source === undefined ? runAsync(ctx, p)
+      : gatherChunks(p.source, p.encoding, p.signal).then((bytes) => runAsync(ctx, { ...p, bytes, source: undefined }))),
+  });
+}
+
+export const writeFileOp = wholeFileOp('writeFile', 'w');
+
+export const appendFileOp = wholeFileOp('appendFile', 'a');

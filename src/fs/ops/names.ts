@@ -351,6 +351,7 @@ export const fchownOp = changing<{ fd: number; uid: number; gid: number }, void>
 function utimesOp(name: 'utimes' | 'lutimes', follow: boolean) {
   return changing<{ path: PathArg; atime: number; mtime: number }, void>({
     name,
+    // Node names utimes' bad times "time" and futimes' "atime"/"mtime": so do we.
     parse: (_face, _n, path, atime, mtime) => ({
       path: validatePath(path), atime: toUnixTimestamp(atime), mtime: toUnixTimestamp(mtime),
     }),
@@ -362,7 +363,7 @@ export const utimesOps = [utimesOp('utimes', true), utimesOp('lutimes', false)];
 
 export const futimesOp = changing<{ fd: number; atime: number; mtime: number }, void>({
   name: 'futimes',
-  parse: (_face, _n, fd, atime, mtime) => ({ fd: validateFd(fd), atime: toUnixTimestamp(atime), mtime: toUnixTimestamp(mtime) }),
+  parse: (_face, _n, fd, atime, mtime) => ({ fd: validateFd(fd), atime: toUnixTimestamp(atime, 'atime'), mtime: toUnixTimestamp(mtime, 'mtime') }),
   sync: (ctx, p) => ctx.meta.futimes(p.fd, p.atime, p.mtime),
 });
 
