@@ -14,6 +14,7 @@
  * `ERR_OUT_OF_RANGE`, and whose message names the argument.
  */
 import { constants as osConstants } from 'node:os';
+import { getSystemErrorMap } from 'node:util';
 
 export const RegionErrorCodes = {
   REGION_TOO_SMALL: 'the region file is shorter than a header',
@@ -90,10 +91,16 @@ const systemMessages: Record<string, string> = {
   EFBIG: 'file too large',
 };
 
+/** libuv's message for a code (what Node's own fs errors say), for the codes the table above lacks. */
+function uvMessage(code: string): string {
+  const errno = errnoNames[code];
+  return (errno !== undefined && getSystemErrorMap().get(-errno)?.[1]) || 'system error';
+}
+
 /** An error shaped like Node's fs errors: `ENOENT: no such file or directory, open 'x'`. */
 export function systemError(code: string, syscall: string, path?: string, dest?: string, detail?: string): RioError {
   const errno = errnoNames[code] !== undefined ? -errnoNames[code] : undefined;
-  let message = `${code}: ${detail ?? systemMessages[code] ?? 'system error'}, ${syscall}`;
+  let message = `${code}: ${detail ?? systemMessages[code] ?? uvMessage(code)}, ${syscall}`;
   if (path !== undefined) message += ` '${path}'`;
   if (dest !== undefined) message += ` -> '${dest}'`;
   const details: RioErrorDetails = { syscall };

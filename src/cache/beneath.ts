@@ -16,6 +16,7 @@
  * syscall, libuv's message. A path that leads out of the root is EACCES.
  */
 import * as fs from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
 import { native } from '../native';
 import { RioError } from '../errors';
@@ -48,6 +49,84 @@ export function relabel(err: unknown, syscall: string, path?: string, dest?: str
   return fsError(code, syscall, path, dest);
 }
 
+/** The root, as a descriptor and (for re-resolving absolute symlinks) as a path. */
+export interface Beneath {
+  rootFd: number;
+  root?: string;
+}
+
+/** Symlinks followed in one resolution, as the kernel's limit (ELOOP past it). */
+const SYMLINK_HOPS_MAX = 40;
+
+/**
+ * openat2 with RESOLVE_BENEATH refuses every absolute symlink, even one that
+ * names a place inside the root (as `cp` makes them). This rewrites `os` with
+ * each absolute symlink that stays inside the root replaced by the relative
+ * path it names; null when one leads out, ELOOP when they loop. The result is opened
+ * beneath the root again, so nothing here widens what can be reached.
+ */
+function withoutAbsoluteLinks(at: Beneath, os: string, followLast: boolean): string | null {
+  if (at.root === undefined) return null;
+  const trailing = os.endsWith('/');
+  let parts = os.split('/').filter((x) => x !== '' && x !== '.');
+  const done: string[] = [];
+  for (let hops = 0; parts.length > 0;) {
+    const name = parts.shift()!;
+    if (name === '..') {
+      if (done.length === 0) return null;
+      done.pop();
+      continue;
+    }
+    const here = [...done, name].join('/');
+    let st: fs.Stats | null;
+    try {
+      st = identityAt(at.rootFd, here);
+    } catch {
+      st = null;
+    }
+    if (!st || !st.isSymbolicLink() || (parts.length === 0 && !followLast && !trailing)) {
+      done.push(name);
+      if (!st) break; // the kernel reports what is missing
+      continue;
+    }
+    if (++hops > SYMLINK_HOPS_MAX) throw Object.assign(new Error('too many symbolic links'), { code: 'ELOOP' });
+    const dir = done.length === 0 ? '.' : done.join('/');
+    let link: string;
+    try {
+      const fd = native.openBeneath(at.rootFd, dir, O_PATH | fs.constants.O_DIRECTORY, 0);
+      try {
+        link = fs.readlinkSync(`/proc/self/fd/${fd}/${name}`);
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch {
+      return null;
+    }
+    if (isAbsolute(link)) {
+      const rel = relative(at.root, link);
+      if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) return null;
+      done.length = 0;
+      parts = [...rel.split('/').filter((x) => x !== ''), ...parts];
+    } else {
+      parts = [...link.split('/').filter((x) => x !== '' && x !== '.'), ...parts];
+    }
+  }
+  const out = [...done, ...parts].join('/') || '.';
+  return trailing && out !== '.' ? out + '/' : out;
+}
+
+/** openBeneath, re-resolving absolute symlinks that stay inside the root (EXDEV otherwise, as the kernel says). */
+export function openBeneath(at: Beneath, os: string, flags: number, mode: number): number {
+  try {
+    return native.openBeneath(at.rootFd, os, flags, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    const again = withoutAbsoluteLinks(at, os, (flags & fs.constants.O_NOFOLLOW) === 0);
+    if (again === null || again === os) throw err;
+    return native.openBeneath(at.rootFd, again, flags, mode);
+  }
+}
+
 /** A descriptor opened beneath the root, and the path Node's fs knows it by. */
 export class Opened {
   constructor(readonly fd: number, readonly proc: string) {}
@@ -71,28 +150,26 @@ export function using<T>(o: Opened, fn: (o: Opened) => T): T {
  * false a final symlink is the result itself (unless the path ends in '/',
  * which the kernel always follows).
  */
-export function target(rootFd: number, p: ConfinedPath, follow: boolean, syscall: string, flags = O_PATH): Opened {
+export function target(at: Beneath, p: ConfinedPath, follow: boolean, syscall: string, flags = O_PATH): Opened {
   const nofollow = follow ? 0 : fs.constants.O_NOFOLLOW;
   let fd: number;
   try {
-    fd = native.openBeneath(rootFd, p.os, flags | nofollow, 0);
+    fd = openBeneath(at, p.os, flags | nofollow, 0);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // O_NOFOLLOW on a symlink outside O_PATH is ELOOP; with O_PATH it opens the link.
-    throw relabel(code === 'EXDEV' ? err : err, syscall, p.shown);
+    throw relabel(err, syscall, p.shown);
   }
   return new Opened(fd, `/proc/self/fd/${fd}`);
 }
 
 /** The directory holding `p`'s last component, and the path naming that entry through it. */
-export function parent(rootFd: number, p: ConfinedPath, syscall: string, shown = p.shown, dest?: string): Opened {
+export function parent(at: Beneath, p: ConfinedPath, syscall: string, shown = p.shown, dest?: string): Opened {
   const key = p.key;
   const slash = key.lastIndexOf('/');
   const dir = slash < 0 ? '.' : key.slice(0, slash);
   const name = slash < 0 ? key : key.slice(slash + 1);
   let fd: number;
   try {
-    fd = native.openBeneath(rootFd, dir, O_PATH | fs.constants.O_DIRECTORY, 0);
+    fd = openBeneath(at, dir, O_PATH | fs.constants.O_DIRECTORY, 0);
   } catch (err) {
     throw relabel(err, syscall, shown, dest);
   }

@@ -21,9 +21,8 @@ import { RioError } from '../errors';
 import type { Cache } from './cache';
 import type { CpCoreOptions } from './namespaceCore';
 import { confine, type ConfinedPath } from './paths';
-import { fsError, relabel } from './beneath';
+import { fsError, O_PATH, openBeneath, relabel, target, using } from './beneath';
 import { heldFile } from './metadata';
-import { native } from '../native';
 import type { Namespace } from './namespace';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, COPYFILE_EXCL } = fs.constants;
@@ -48,7 +47,7 @@ export class Copies {
     const slot = e.fileTable.slotOf(p.key);
     let fd: number;
     try {
-      fd = native.openBeneath(this.cache.rootFd, p.os, O_RDWR, 0);
+      fd = openBeneath(this.cache, p.os, O_RDWR, 0);
     } catch (err) {
       throw relabel(err, 'open', p.shown);
     }
@@ -92,7 +91,7 @@ export class Copies {
     const fail = (err: unknown) => relabel(err, 'copyfile', a.shown, b.shown);
     let srcFd: number;
     try {
-      srcFd = native.openBeneath(this.cache.rootFd, a.os, O_RDONLY, 0);
+      srcFd = openBeneath(this.cache, a.os, O_RDONLY, 0);
     } catch (err) {
       throw fail(err);
     }
@@ -103,15 +102,16 @@ export class Copies {
       const st = fs.fstatSync(srcFd);
       const excl = (mode & COPYFILE_EXCL) !== 0;
       try {
-        dstFd = native.openBeneath(this.cache.rootFd, b.os, O_WRONLY | O_CREAT | (excl ? O_EXCL : 0), st.mode & 0o7777);
+        dstFd = openBeneath(this.cache, b.os, O_WRONLY | O_CREAT | (excl ? O_EXCL : 0), st.mode & 0o7777);
       } catch (err) {
         throw fail(err);
       }
       opened = true;
       const dst = fs.fstatSync(dstFd);
       if (!excl && dst.dev === st.dev && dst.ino === st.ino) return;
-      if (st.isDirectory()) throw fsError('EISDIR', 'copyfile', a.shown, b.shown);
-      const from = heldFile(this.cache, st);
+      // A directory fails where libuv's sendfile fails: after the destination was emptied and given its mode.
+      const eisdir = () => fsError('EISDIR', 'copyfile', a.shown, b.shown);
+      const from = st.isDirectory() ? undefined : heldFile(this.cache, st);
       const size = from ? this.cache.engine.sizes.size(from.slot) : st.size;
       // A cached source is read through a descriptor of the cache (its dirty bytes, verified blocks).
       if (from) cachedFd = this.cache.handles.open(src, O_RDONLY, 0);
@@ -123,7 +123,8 @@ export class Copies {
         fs.fchmodSync(dstFd, st.mode & 0o7777);
         fs.closeSync(dstFd);
         dstFd = -1;
-        this.copyIntoCache(dest, read, size);
+        this.copyIntoCache(dest, read, st.isDirectory() ? 0 : size);
+        if (st.isDirectory()) throw eisdir();
         return;
       }
       try {
@@ -132,6 +133,7 @@ export class Copies {
         if ((err as NodeJS.ErrnoException).code !== 'EACCES' || dst.size > 0) throw err;
       }
       fs.fchmodSync(dstFd, st.mode & 0o7777);
+      if (st.isDirectory()) throw eisdir();
       if (from) {
         const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK_BYTES, Math.max(1, size)));
         for (let pos = 0; pos < size;) {
@@ -148,7 +150,7 @@ export class Copies {
     } catch (err) {
       if (opened) {
         try {
-          native.unlinkBeneath(this.cache.rootFd, b.key, false);
+          this.names.unlink(dest); // through the cache: the destination may be a cached file
         } catch { /* as libuv: the first error is the one reported */ }
       }
       throw err instanceof RioError ? err : fail(err);
@@ -315,8 +317,23 @@ class CpRun {
     throw cpError('ERR_FS_CP_UNKNOWN', 'Cannot copy an unknown file type', EINVAL, 'EINVAL', `cannot copy an unknown file type: ${dest}`, dest);
   }
 
+  /** The names in a directory in the order opendir gives them (the file system's, unsorted), as Node's cp walks them. */
+  private entries(src: string): string[] {
+    const p = confine(this.cache.root, src, 'opendir');
+    return using(target(this.cache, p, true, 'opendir', O_PATH | fs.constants.O_DIRECTORY), (o) => {
+      const dir = fs.opendirSync(o.proc);
+      const out: string[] = [];
+      try {
+        for (let d = dir.readSync(); d !== null; d = dir.readSync()) out.push(d.name);
+      } finally {
+        dir.closeSync();
+      }
+      return out;
+    });
+  }
+
   private copyDir(src: string, dest: string): void {
-    for (const name of this.names.readdir(src, false, false) as string[]) {
+    for (const name of this.entries(src)) {
       const srcItem = join(src, name);
       const destItem = join(dest, name);
       const r = this.checkPaths(srcItem, destItem);

@@ -15,6 +15,7 @@ import type { FileState, OpenDescriptor } from './files';
 import { replaceContents } from './replace';
 import type { Transaction } from './transaction';
 import { truthfulStats } from './metadata';
+import { applyStamp } from './sizes';
 
 /**
  * Rounds an asynchronous read or write may wait for a fill or for room before
@@ -223,9 +224,21 @@ export class DataPath {
     const d = this.cache.handles.fileDescriptor(fd, 'ftruncate');
     if (!d.writable) throw systemError('EINVAL', 'ftruncate');
     this.cache.assertOpen('ftruncate');
+    this.truncateFile(d.file, length, false);
+  }
+
+  /**
+   * @internal The cache's truncate, dated: a change of size stamps the file
+   * (always, for an O_TRUNC open). The engine cuts the disk file at once when
+   * nothing of it is in flight, which moves the disk's mtime to the kernel's
+   * clock: the stamp goes to the disk after it, as write-back would.
+   */
+  truncateFile(file: FileState, length: number, always: boolean): void {
     const e = this.cache.engine;
-    if (e.sizes.size(d.file.slot) !== length) e.sizes.touch(d.file.slot);
-    e.truncate(d.file, length);
+    if (!always && e.sizes.size(file.slot) === length) return;
+    e.sizes.touch(file.slot);
+    e.truncate(file, length);
+    if (file.attached && file.writable) applyStamp(e.sizes, file.slot, file.fd);
   }
 
   /** @internal fsync/fdatasync: 'disk' writes back and syncs (G4); 'rio' trusts the region. */

@@ -60,7 +60,7 @@ export class Directories {
   private isDirectoryFollowing(shown: string): boolean | string {
     try {
       const p = confine(this.cache.root, shown, 'mkdir');
-      return using(target(this.cache.rootFd, p, true, 'mkdir'), (o) => fs.fstatSync(o.fd).isDirectory());
+      return using(target(this.cache, p, true, 'mkdir'), (o) => fs.fstatSync(o.fd).isDirectory());
     } catch (err) {
       return (err as RioError).code;
     }
@@ -126,7 +126,7 @@ export class Directories {
 
   /** The names in one directory, in Node's order (libuv sorts them). */
   private scan(p: ConfinedPath, withFileTypes: boolean): string[] | fs.Dirent[] {
-    return using(target(this.cache.rootFd, p, true, 'scandir', O_PATH | fs.constants.O_DIRECTORY), (o) => {
+    return using(target(this.cache, p, true, 'scandir', O_PATH | fs.constants.O_DIRECTORY), (o) => {
       try {
         return withFileTypes ? fs.readdirSync(o.proc, { withFileTypes: true }) : fs.readdirSync(o.proc);
       } catch (err) {
@@ -160,7 +160,7 @@ export class Directories {
 
   private isDirectory(p: ConfinedPath): boolean {
     try {
-      return using(target(this.cache.rootFd, p, true, 'stat'), (o) => fs.fstatSync(o.fd).isDirectory());
+      return using(target(this.cache, p, true, 'stat'), (o) => fs.fstatSync(o.fd).isDirectory());
     } catch {
       return false;
     }
@@ -192,7 +192,7 @@ export class Directories {
     let st: fs.Stats | null = null;
     if (!force || !recursive) {
       try {
-        st = using(target(this.cache.rootFd, p, false, 'lstat'), (o) => fs.fstatSync(o.fd));
+        st = using(target(this.cache, p, false, 'lstat'), (o) => fs.fstatSync(o.fd));
       } catch (err) {
         if (!(force && (err as RioError).code === 'ENOENT')) throw err;
       }
@@ -202,9 +202,9 @@ export class Directories {
         }), { name: 'SystemError', info: { code: 'EISDIR', message: 'is a directory', path: p.shown, syscall: 'rm', errno: 21 } });
       }
     }
-    const top = identityAt(this.cache.rootFd, p.key);
-    if (!top) return; // rimraf: nothing there is no error
-    if (!top.isDirectory()) {
+    const top = identityAt(this.cache.rootFd, p.os);
+    if (!top || !top.isDirectory()) {
+      // rimraf unlinks what is not a directory; nothing there (ENOENT) is no error, ENOTDIR is.
       try {
         this.unlinkFile(path);
       } catch (err) {

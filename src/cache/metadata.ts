@@ -14,7 +14,7 @@
  * adjusted.
  */
 import * as fs from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Cache } from './cache';
 import { confine, type ConfinedPath } from './paths';
 import { fsError, identityAt, O_PATH, parent, relabel, target, using } from './beneath';
@@ -82,7 +82,7 @@ export class Metadata {
   stat(path: unknown, follow: boolean, bigint: boolean): AnyStats {
     const syscall = follow ? 'stat' : 'lstat';
     const p = this.path(path, syscall);
-    return using(target(this.cache.rootFd, p, follow, syscall), (o) => {
+    return using(target(this.cache, p, follow, syscall), (o) => {
       let st: AnyStats;
       try {
         st = fs.fstatSync(o.fd, { bigint });
@@ -95,7 +95,7 @@ export class Metadata {
 
   access(path: unknown, mode: number): void {
     const p = this.path(path, 'access');
-    using(target(this.cache.rootFd, p, true, 'access'), (o) => {
+    using(target(this.cache, p, true, 'access'), (o) => {
       try {
         fs.accessSync(o.proc, mode);
       } catch (err) {
@@ -122,32 +122,53 @@ export class Metadata {
     const p = this.path(path, 'lstat');
     let o;
     try {
-      o = target(this.cache.rootFd, p, true, 'lstat');
+      o = target(this.cache, p, true, 'lstat');
     } catch (err) {
       throw this.realpathError(p, err);
     }
     return using(o, () => fs.readlinkSync(o.proc));
   }
 
+  /**
+   * Node's JavaScript realpathSync on the failure path: walk the components
+   * below the root; lstat each (its error is lstat's); a symlink is stat'ed
+   * (following: its error is stat's, named by the link) and its target
+   * spliced in, and the walk starts again.
+   */
   private realpathError(p: ConfinedPath, first: unknown): Error {
-    const parts = p.key === '.' ? [] : p.key.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      const prefix = parts.slice(0, i).join('/');
-      const shown = resolve(this.cache.root, prefix);
-      try {
-        const o = target(this.cache.rootFd, { key: prefix, os: prefix, shown }, true, 'lstat');
-        const isDir = using(o, () => fs.fstatSync(o.fd).isDirectory());
-        if (!isDir && i < parts.length) return fsError('ENOTDIR', 'lstat', resolve(this.cache.root, parts.slice(0, i + 1).join('/')));
-      } catch (err) {
-        return err as Error;
+    const root = this.cache.root;
+    let parts = p.key === '.' ? [] : p.key.split('/');
+    for (let restarts = 0; restarts < 64; restarts++) {
+      let spliced = false;
+      for (let i = 1; i <= parts.length && !spliced; i++) {
+        const prefix = parts.slice(0, i).join('/');
+        const cp: ConfinedPath = { key: prefix, os: prefix, shown: resolve(root, prefix) };
+        let st: fs.Stats;
+        try {
+          st = using(target(this.cache, cp, false, 'lstat'), (o) => fs.fstatSync(o.fd));
+        } catch (err) {
+          return err as Error;
+        }
+        if (!st.isSymbolicLink()) continue;
+        try {
+          using(target(this.cache, cp, true, 'stat'), () => undefined);
+        } catch (err) {
+          return err as Error;
+        }
+        const link = using(parent(this.cache, cp, 'readlink'), (o) => fs.readlinkSync(o.proc));
+        const resolved = relative(root, resolve(root, prefix, '..', link));
+        if (resolved.startsWith('..')) break;
+        parts = [...(resolved ? resolved.split('/') : []), ...parts.slice(i)];
+        spliced = true;
       }
+      if (!spliced) break;
     }
-    return relabel(first, 'lstat', resolve(this.cache.root, p.key));
+    return relabel(first, 'lstat', resolve(root, p.key));
   }
 
   readlink(path: unknown): string {
     const p = this.path(path, 'readlink');
-    return using(parent(this.cache.rootFd, p, 'readlink'), (o) => {
+    return using(parent(this.cache, p, 'readlink'), (o) => {
       try {
         return fs.readlinkSync(o.proc);
       } catch (err) {
@@ -159,7 +180,7 @@ export class Metadata {
   /** Errors name the target as path and the new link as dest, as Node's do. */
   symlink(targetPath: string, path: unknown, type: string | null): void {
     const p = this.path(path, 'symlink');
-    using(parent(this.cache.rootFd, p, 'symlink', targetPath, p.shown), (o) => {
+    using(parent(this.cache, p, 'symlink', targetPath, p.shown), (o) => {
       try {
         fs.symlinkSync(targetPath, o.proc, type as fs.symlink.Type | null);
       } catch (err) {
@@ -175,20 +196,27 @@ export class Metadata {
   link(existingPath: unknown, newPath: unknown): void {
     const a = this.path(existingPath, 'link', 'existingPath');
     const b = this.path(newPath, 'link', 'newPath');
-    using(parent(this.cache.rootFd, a, 'link', a.shown, b.shown), (oa) =>
-      using(parent(this.cache.rootFd, b, 'link', a.shown, b.shown), (ob) => {
+    using(parent(this.cache, a, 'link', a.shown, b.shown), (oa) => {
+      // The kernel resolves the existing name first: its error comes before the new name's.
+      try {
+        fs.lstatSync(oa.proc);
+      } catch (err) {
+        throw relabel(err, 'link', a.shown, b.shown);
+      }
+      using(parent(this.cache, b, 'link', a.shown, b.shown), (ob) => {
         try {
           fs.linkSync(oa.proc, ob.proc);
         } catch (err) {
           throw relabel(err, 'link', a.shown, b.shown);
         }
-      }));
+      });
+    });
   }
 
   chmod(path: unknown, mode: number, follow: boolean): void {
     const syscall = follow ? 'chmod' : 'lchmod';
     const p = this.path(path, syscall);
-    using(target(this.cache.rootFd, p, follow, syscall), (o) => {
+    using(target(this.cache, p, follow, syscall), (o) => {
       try {
         // Linux cannot change a symlink's mode (fchmodat AT_SYMLINK_NOFOLLOW).
         if (!follow && fs.fstatSync(o.fd).isSymbolicLink()) throw fsError('EOPNOTSUPP', syscall, p.shown);
@@ -210,8 +238,8 @@ export class Metadata {
         throw relabel(err, syscall, p.shown);
       }
     };
-    if (follow) using(target(this.cache.rootFd, p, true, syscall), run);
-    else using(parent(this.cache.rootFd, p, syscall), run);
+    if (follow) using(target(this.cache, p, true, syscall), run);
+    else using(parent(this.cache, p, syscall), run);
   }
 
   utimes(path: unknown, atime: number, mtime: number, follow: boolean): void {
@@ -225,8 +253,8 @@ export class Metadata {
         throw relabel(err, syscall, p.shown);
       }
     };
-    if (follow) using(target(this.cache.rootFd, p, true, syscall), run);
-    else using(parent(this.cache.rootFd, p, syscall), run);
+    if (follow) using(target(this.cache, p, true, syscall), run);
+    else using(parent(this.cache, p, syscall), run);
     const st = follow ? this.statQuiet(p, true) : identityAt(this.cache.rootFd, p.os);
     const f = st ? heldFile(this.cache, st) : undefined;
     if (f && st) this.cache.engine.sizes.setStamp(f.slot, st.mtimeMs);
@@ -234,7 +262,7 @@ export class Metadata {
 
   private statQuiet(p: ConfinedPath, follow: boolean): fs.Stats | null {
     try {
-      return using(target(this.cache.rootFd, p, follow, 'stat'), (o) => fs.fstatSync(o.fd));
+      return using(target(this.cache, p, follow, 'stat'), (o) => fs.fstatSync(o.fd));
     } catch {
       return null;
     }
@@ -242,7 +270,7 @@ export class Metadata {
 
   statfs(path: unknown, bigint: boolean): fs.StatsFs | fs.BigIntStatsFs {
     const p = this.path(path, 'statfs');
-    return using(target(this.cache.rootFd, p, true, 'statfs'), (o) => {
+    return using(target(this.cache, p, true, 'statfs'), (o) => {
       try {
         return fs.statfsSync(o.proc, { bigint });
       } catch (err) {

@@ -9,7 +9,9 @@ import * as fs from 'node:fs';
 import { native } from '../native';
 import { asSystemError, RioError, systemError } from '../errors';
 import { FILE_ACTIVE, FILE_FREE, FILE_ORPHAN } from '../region/format';
-import { confine } from './paths';
+import { relative } from 'node:path';
+import { checkRelativePath, confine } from './paths';
+import { openBeneath } from './beneath'; // absolute symlinks that stay inside the root
 import type { Cache } from './cache';
 import type { FileEntry } from './fileTable';
 import { releaseBacking, settleParked } from './backing';
@@ -26,6 +28,7 @@ export class OpenFiles {
   readonly byInode = new Map<string, FileState>();
   private useClock = 0;
   private readonly lastUse: Float64Array;
+  private realRoot: string | undefined;
   /** Files let go of while I/O on their descriptor was in flight (backing.ts). */
   readonly parked = new Set<FileState>();
 
@@ -100,7 +103,7 @@ export class OpenFiles {
       const osFlags = (wantWrite ? O_RDWR : O_RDONLY) | (flags & (O_CREAT | O_EXCL | O_DIRECTORY));
       let fd: number;
       try {
-        fd = native.openBeneath(this.cache.rootFd, p.os, osFlags, mode);
+        fd = openBeneath(this.cache, p.os, osFlags, mode);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'EXDEV') {
@@ -130,8 +133,7 @@ export class OpenFiles {
     if (!file) throw new Error('internal: no file after open');
     if ((flags & O_TRUNC) !== 0 && wantWrite) {
       this.cache.txs.refuseDuringTransaction('open with O_TRUNC');
-      e.sizes.touch(file.slot); // O_TRUNC dates the file, as the kernel's does
-      e.truncate(file, 0);
+      this.cache.io.truncateFile(file, 0, true); // O_TRUNC dates the file, as the kernel's does
     }
     file.openCount++;
     this.lastUse[file.slot] = ++this.useClock;
@@ -148,13 +150,15 @@ export class OpenFiles {
    * Binds an opened backing descriptor to a file slot: the existing entry for
    * the path (revalidated), an entry of the same inode (a hard link), or a new one.
    */
-  private attach(key: string, fd: number, st: fs.Stats, writable: boolean, shown: string): FileState {
+  private attach(given: string, fd: number, st: fs.Stats, writable: boolean, shown: string): FileState {
     const e = this.cache.engine;
+    const key = this.canonicalKey(fd, given);
     const identity = `${st.dev}:${st.ino}`;
     const linked = this.byInode.get(identity);
     if (linked?.attached) {
       // Another path to a file this cache already holds (a hard link): share it.
       fs.closeSync(fd);
+      if (linked.orphan) this.reclaim(linked, key);
       if (writable && !linked.writable) this.upgradeBacking(linked, linked.path, shown);
       return linked;
     }
@@ -188,6 +192,36 @@ export class OpenFiles {
     }
   }
 
+  /** An orphan whose inode is opened again under another name: ACTIVE again, under that name. */
+  private reclaim(file: FileState, key: string): void {
+    const e = this.cache.engine;
+    const other = e.fileTable.slotOf(key);
+    if (other >= 0 && other !== file.slot) {
+      const stale = e.files[other];
+      if (stale?.attached) return; // the name is another open file's: stay an orphan
+      if (stale) this.retire(stale);
+    }
+    file.orphan = false;
+    file.path = key;
+    e.fileTable.commit(new Map([[file.slot, { ...e.fileTable.entries[file.slot], state: FILE_ACTIVE, path: key }]]));
+  }
+
+  /**
+   * The file-table key of an opened file: its path with every symlink
+   * resolved (the kernel's name for the descriptor), relative to the root. A
+   * file opened through a symlink is then found, renamed, removed and
+   * recovered by its real name, which is what namespace calls act on.
+   */
+  private canonicalKey(fd: number, given: string): string {
+    try {
+      this.realRoot ??= fs.realpathSync(this.cache.root);
+      const rel = relative(this.realRoot, fs.readlinkSync(`/proc/self/fd/${fd}`));
+      return rel !== '' && !rel.startsWith('..') && checkRelativePath(rel) ? rel : given;
+    } catch {
+      return given;
+    }
+  }
+
   private lockData(fd: number, shared: boolean, shown: string): void {
     const owner = native.lockTry(fd, shared);
     if (owner === 0) return;
@@ -201,7 +235,7 @@ export class OpenFiles {
   private upgradeBacking(file: FileState, os: string, shown: string): void {
     let fd: number;
     try {
-      fd = native.openBeneath(this.cache.rootFd, os, O_RDWR, 0);
+      fd = openBeneath(this.cache, os, O_RDWR, 0);
     } catch (err) {
       throw asSystemError(err, 'open', shown);
     }
@@ -306,7 +340,9 @@ export class OpenFiles {
   forget(file: FileState): void {
     const e = this.cache.engine;
     if (this.cache.txs.deferForget(file)) return; // its buffers may be pinned by the transaction: its end comes back
+    if (linksLeft(file) > 0 && this.cache.needsFlush(file)) e.flushFileSync(file); // another name still reads the inode
     e.dropAll(file);
+    if (this.byInode.get(`${file.dev}:${file.ino}`) === file) this.byInode.delete(`${file.dev}:${file.ino}`);
     // A write-back batch in flight still needs the slot and the descriptor:
     // its end comes back here (afterIo -> maybeDetach).
     if (file.inFlight > 0) return;
@@ -331,15 +367,24 @@ export class OpenFiles {
     }
   }
 
-  /** Files whose path no longer leads to them: open ones become orphans, closed ones are dropped. */
+  /**
+   * Files whose path no longer leads to them: open ones become orphans, closed
+   * ones are dropped. A file whose inode lives on under another name (a hard
+   * link) keeps its data: a closed one is written back before it is dropped,
+   * an open one stays findable by inode, so opening the other name takes it
+   * back (attach) instead of caching the inode twice.
+   */
   orphanOrFree(files: FileState[], changes = new Map<number, FileEntry>()): void {
     const e = this.cache.engine;
     for (const f of files) {
       const entry = e.fileTable.entries[f.slot];
+      const alive = linksLeft(f) > 0;
       if (f.openCount > 0) {
         f.orphan = true;
         changes.set(f.slot, { ...entry, state: FILE_ORPHAN });
+        if (alive) continue;
       } else {
+        if (alive && this.cache.needsFlush(f)) e.flushFileSync(f);
         e.dropAll(f);
         this.letGo(f);
         changes.set(f.slot, { ...entry, state: FILE_FREE });
@@ -348,6 +393,16 @@ export class OpenFiles {
       if (this.byInode.get(`${f.dev}:${f.ino}`) === f) this.byInode.delete(`${f.dev}:${f.ino}`);
     }
     if (changes.size > 0) e.fileTable.commit(changes);
+  }
+}
+
+/** Names the file's inode still has on the disk (0 once the last is gone, or when detached). */
+function linksLeft(f: FileState): number {
+  if (!f.attached) return 0;
+  try {
+    return fs.fstatSync(f.fd).nlink;
+  } catch {
+    return 0;
   }
 }
 

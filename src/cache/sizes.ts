@@ -130,24 +130,42 @@ export class SizeTable {
    * tests count them).
    */
   touch(slot: number): void {
-    this.mem.storeFloat((this.entry(slot) + S.stampMs) / 2, Date.now());
+    const at = (this.entry(slot) + S.stampMs) / 2;
+    const now = Date.now();
+    const prev = this.mem.f64[at];
+    // The kernel's clock has sub-millisecond digits Date.now drops: within the
+    // same millisecond a stamp read from the disk is kept, so time never goes back.
+    this.mem.storeFloat(at, prev > now && prev - now < 1 ? prev : now);
   }
 }
 
 /**
  * Gives the disk file the stamp as its mtime, its atime kept: write-back and
  * recovery call it once a file's bytes are written, so the disk's mtime is
- * the last write's, not the write-back's. libuv keeps microseconds,
- * truncating: half a microsecond more lands exactly on the stamp. A file we
- * may write but do not own refuses (EPERM): its mtime stays the write-back's.
+ * the last write's, not the write-back's. libuv keeps whole microseconds,
+ * truncating: the stamp goes as its microsecond (rounded up, so the time
+ * never goes back) plus half a microsecond, which lands on it exactly.
+ * Stamps are whole microseconds already (Date.now's milliseconds, or times
+ * set through libuv); one read from the kernel's clock may carry
+ * nanoseconds, and is stored back as the disk now has it. A file we may
+ * write but do not own refuses (EPERM): its mtime stays the write-back's.
  */
-export function applyStamp(fd: number, stampMs: number): void {
+export function applyStamp(sizes: SizeTable, slot: number, fd: number): void {
+  const stampMs = sizes.stamp(slot);
   if (!(stampMs > 0)) return;
+  // Exactly one store whatever the clocks say: the kill-at-every-store tests count them.
+  let now = stampMs;
   try {
     const st = fs.fstatSync(fd);
-    if (st.mtimeMs === stampMs) return;
-    fs.futimesSync(fd, (st.atimeMs + 0.0005) / 1000, (stampMs + 0.0005) / 1000);
+    if (st.mtimeMs !== stampMs) {
+      const exact = Math.round(stampMs * 1000);
+      const us = Math.abs(stampMs * 1000 - exact) < 0.01 ? exact : Math.ceil(stampMs * 1000);
+      const sec = Math.floor(us / 1e6);
+      fs.futimesSync(fd, (st.atimeMs + 0.0005) / 1000, sec + (us - sec * 1e6 + 0.5) / 1e6);
+      now = fs.fstatSync(fd).mtimeMs;
+    }
   } catch {
     // Not ours to date (EPERM): the data is written all the same.
   }
+  sizes.setStamp(slot, now);
 }

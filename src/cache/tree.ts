@@ -32,7 +32,7 @@ function unlinkOne(rootFd: number, p: ConfinedPath, directory: boolean): void {
 }
 
 function names(rootFd: number, p: ConfinedPath): string[] {
-  return using(parent(rootFd, p, 'scandir'), (o) => {
+  return using(parent({ rootFd }, p, 'scandir'), (o) => {
     try {
       return fs.readdirSync(o.proc);
     } catch (err) {

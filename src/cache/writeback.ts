@@ -271,7 +271,7 @@ export class WriteBack {
           file.resizeAfterFlight = false;
         }
       }
-      applyStamp(file.fd, sizes.stamp(file.slot)); // the disk's mtime: the last write's
+      applyStamp(sizes, file.slot, file.fd); // the disk's mtime: the last write's
       await this.sync(file);
       if (!this.host.holds(file)) return;
       ok = true;
@@ -348,7 +348,7 @@ export class WriteBack {
       if (sizes.zeroFrom(file.slot) >= ZERO_NONE && (complete || (file.inFlight === 0 && (sizes.flags[file.slot] & SIZE_DIRTY) !== 0))) {
         fs.ftruncateSync(file.fd, sizes.size(file.slot));
       }
-      applyStamp(file.fd, sizes.stamp(file.slot)); // the disk's mtime: the last write's
+      applyStamp(sizes, file.slot, file.fd); // the disk's mtime: the last write's
       fs.fdatasyncSync(file.fd);
       stats.fdatasyncs++;
       stats.writeBackBatches++;

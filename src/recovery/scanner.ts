@@ -529,7 +529,7 @@ function writeFile(
       i = j;
     }
     fs.ftruncateSync(fd, s.size);
-    applyStamp(fd, sizes.stamp(slot)); // the disk's mtime: the last write's, as the owner dated it
+    applyStamp(sizes, slot, fd); // the disk's mtime: the last write's, as the owner dated it
     fs.fdatasyncSync(fd);
     for (const b of good) {
       reg.commitState(b, CLEAN);

@@ -55,6 +55,11 @@ const LIVE_MAX = 12;
 
 export function* operations(seed: number, count: number, blockSize: number): Generator<(s: Side) => StepResult> {
   const r = rng(seed);
+  for (let i = 0; i < count; i++) yield dataStep(r, blockSize);
+}
+
+/** One data operation drawn from `r` (open, close, write, read, ftruncate, fsync, fstat, unlink, rename, whole-file calls). */
+export function dataStep(r: () => number, blockSize: number): (s: Side) => StepResult {
   const int = (n: number) => Math.floor(r() * n);
   const pickName = () => names[int(names.length)];
   const size = () => {
@@ -65,97 +70,95 @@ export function* operations(seed: number, count: number, blockSize: number): Gen
     return 1 + int(blockSize * 6);
   };
   const pos = () => (r() < 0.3 ? null : int(blockSize * 8));
-  for (let i = 0; i < count; i++) {
-    const k = r();
-    const u = r();
-    const v = r();
-    const data = Buffer.alloc(size());
-    const fill = int(256);
-    for (let j = 0; j < data.length; j++) data[j] = (fill + j * 7 + (j >> 5)) & 0xff;
-    const p = pos();
-    const name = pickName();
-    const other = pickName();
-    const flags = flagsList[int(flagsList.length)];
-    const len = int(blockSize * 7);
-    const readLen = size();
-    if (k < 0.12) {
-      yield (s) => {
-        const live = s.fds.filter((fd) => fd !== null).length;
-        if (live >= LIVE_MAX) {
-          const at = s.pick(0, v);
-          s.api.closeSync(s.fd(at));
-          s.fds[at] = null;
-        }
-        const fd = s.api.openSync(join(s.prefix, name), flags);
-        s.fds.push(fd);
-        return { op: `open ${name} ${flags}`, value: s.fds.length - 1 };
-      };
-    } else if (k < 0.18) {
-      yield (s) => {
-        const at = s.pick(u, v);
-        const fd = s.fd(at);
-        if (at >= 0) s.fds[at] = null;
-        s.api.closeSync(fd);
-        return { op: `close #${at}` };
-      };
-    } else if (k < 0.5) {
-      yield (s) => {
-        const at = s.pick(u, v);
-        const fd = s.fd(at);
-        return { op: `write #${at} ${data.length}@${p}`, value: s.api.writeSync(fd, data, 0, data.length, p) };
-      };
-    } else if (k < 0.7) {
-      yield (s) => {
-        const at = s.pick(u, v);
-        const fd = s.fd(at);
-        const buf = Buffer.alloc(readLen);
-        const n = s.api.readSync(fd, buf, 0, readLen, p);
-        return { op: `read #${at} ${readLen}@${p}`, value: buf.subarray(0, n).toString('base64') };
-      };
-    } else if (k < 0.76) {
-      yield (s) => {
-        const at = s.pick(u, v);
-        const fd = s.fd(at);
-        s.api.ftruncateSync(fd, len);
-        return { op: `ftruncate #${at} ${len}` };
-      };
-    } else if (k < 0.79) {
-      yield (s) => {
-        const at = s.pick(u, v);
-        const fd = s.fd(at);
-        if (u < 0.5) s.api.fsyncSync(fd);
-        else s.api.fdatasyncSync(fd);
-        return { op: `fsync #${at}` };
-      };
-    } else if (k < 0.83) {
-      yield (s) => {
-        const at = s.pick(u, v);
-        const fd = s.fd(at);
-        return { op: `fstat #${at}`, value: s.api.fstatSync(fd).size };
-      };
-    } else if (k < 0.86) {
-      yield (s) => {
-        s.api.unlinkSync(join(s.prefix, name));
-        return { op: `unlink ${name}` };
-      };
-    } else if (k < 0.89) {
-      yield (s) => {
-        s.api.renameSync(join(s.prefix, name), join(s.prefix, other));
-        return { op: `rename ${name} ${other}` };
-      };
-    } else if (k < 0.93) {
-      yield (s) => {
-        s.api.appendFileSync(join(s.prefix, name), data);
-        return { op: `appendFile ${name} ${data.length}` };
-      };
-    } else if (k < 0.96) {
-      yield (s) => {
-        s.api.writeFileSync(join(s.prefix, name), data);
-        return { op: `writeFile ${name} ${data.length}` };
-      };
-    } else {
-      yield (s) => ({ op: `readFile ${name}`, value: s.api.readFileSync(join(s.prefix, name)).toString('base64') });
-    }
+  const k = r();
+  const u = r();
+  const v = r();
+  const data = Buffer.alloc(size());
+  const fill = int(256);
+  for (let j = 0; j < data.length; j++) data[j] = (fill + j * 7 + (j >> 5)) & 0xff;
+  const p = pos();
+  const name = pickName();
+  const other = pickName();
+  const flags = flagsList[int(flagsList.length)];
+  const len = int(blockSize * 7);
+  const readLen = size();
+  if (k < 0.12) {
+    return (s) => {
+      const live = s.fds.filter((fd) => fd !== null).length;
+      if (live >= LIVE_MAX) {
+        const at = s.pick(0, v);
+        s.api.closeSync(s.fd(at));
+        s.fds[at] = null;
+      }
+      const fd = s.api.openSync(join(s.prefix, name), flags);
+      s.fds.push(fd);
+      return { op: `open ${name} ${flags}`, value: s.fds.length - 1 };
+    };
+  } else if (k < 0.18) {
+    return (s) => {
+      const at = s.pick(u, v);
+      const fd = s.fd(at);
+      if (at >= 0) s.fds[at] = null;
+      s.api.closeSync(fd);
+      return { op: `close #${at}` };
+    };
+  } else if (k < 0.5) {
+    return (s) => {
+      const at = s.pick(u, v);
+      const fd = s.fd(at);
+      return { op: `write #${at} ${data.length}@${p}`, value: s.api.writeSync(fd, data, 0, data.length, p) };
+    };
+  } else if (k < 0.7) {
+    return (s) => {
+      const at = s.pick(u, v);
+      const fd = s.fd(at);
+      const buf = Buffer.alloc(readLen);
+      const n = s.api.readSync(fd, buf, 0, readLen, p);
+      return { op: `read #${at} ${readLen}@${p}`, value: buf.subarray(0, n).toString('base64') };
+    };
+  } else if (k < 0.76) {
+    return (s) => {
+      const at = s.pick(u, v);
+      const fd = s.fd(at);
+      s.api.ftruncateSync(fd, len);
+      return { op: `ftruncate #${at} ${len}` };
+    };
+  } else if (k < 0.79) {
+    return (s) => {
+      const at = s.pick(u, v);
+      const fd = s.fd(at);
+      if (u < 0.5) s.api.fsyncSync(fd);
+      else s.api.fdatasyncSync(fd);
+      return { op: `fsync #${at}` };
+    };
+  } else if (k < 0.83) {
+    return (s) => {
+      const at = s.pick(u, v);
+      const fd = s.fd(at);
+      return { op: `fstat #${at}`, value: s.api.fstatSync(fd).size };
+    };
+  } else if (k < 0.86) {
+    return (s) => {
+      s.api.unlinkSync(join(s.prefix, name));
+      return { op: `unlink ${name}` };
+    };
+  } else if (k < 0.89) {
+    return (s) => {
+      s.api.renameSync(join(s.prefix, name), join(s.prefix, other));
+      return { op: `rename ${name} ${other}` };
+    };
+  } else if (k < 0.93) {
+    return (s) => {
+      s.api.appendFileSync(join(s.prefix, name), data);
+      return { op: `appendFile ${name} ${data.length}` };
+    };
+  } else if (k < 0.96) {
+    return (s) => {
+      s.api.writeFileSync(join(s.prefix, name), data);
+      return { op: `writeFile ${name} ${data.length}` };
+    };
+  } else {
+    return (s) => ({ op: `readFile ${name}`, value: s.api.readFileSync(join(s.prefix, name)).toString('base64') });
   }
 }
 

@@ -23,7 +23,7 @@ const { COPYFILE_EXCL } = fs.constants;
 
 const calls: Call[] = [
   ['readFile', 'f'], ['readFile', 'f', 'utf8'], ['readFile', 'nope'], ['readFile', 'd'], ['readFile', 'f', { encoding: 'zz' }],
-  ['readFile', 'f', { flag: 'zz' }], ['readFile', 'a\0b'], ['readFile', 42.5],
+  ['readFile', 'f', { flag: 'zz' }], ['readFile', 'a\0b'], ['readFile', 42.5], ['readFile', 2 ** 31 - 5],
   ['writeFile', 'w1', 'data one'], ['readFile', 'w1', 'latin1'], ['writeFile', 'w1', 'two'], ['readFile', 'w1', 'utf8'],
   ['writeFile', 'd', 'x'], ['writeFile', 'nodir/x', 'y'], ['writeFile', 'w2', 5], ['writeFile', 'w2', 'x', { mode: 'z' }],
   ['appendFile', 'w3', 'a'], ['appendFile', 'w3', Buffer.from('bc')], ['readFile', 'w3', 'utf8'], ['writeFile', 'w4', 'abc', { flag: 'wx' }],
@@ -47,7 +47,7 @@ const calls: Call[] = [
   ['utimes', 'f', 1_000_000, 2_000_000], ['stat', 'f'], ['utimes', 'nope', 1, 2], ['utimes', 'f', 'a', 1],
   ['open', 'nope'], ['open', 'f', 'zz'], ['open', 'd', 'w'], ['open', 'f', 'r', {}], ['open', 'f', 'wx'],
   ['exists', 'f'], ['exists', 'nope'], ['exists', 5],
-  ['cp', 'd', 'cpd', { recursive: true }], ['readdir', 'cpd'], ['cp', 'nope', 'cpf'],
+  ['cp', 'd', 'cpd', { recursive: true }], ['readdir', 'cpd'], ['cp', 'd', 'cpe'], ['cp', 'nope', 'cpf'],
   ['realpath', 'd/g'], ['mkdtemp', 'nope/x'],
   // Descriptor calls whose arguments Node refuses before looking at the descriptor.
   ['read', 1.5, Buffer.alloc(4), 0, 4, null], ['read', -1, Buffer.alloc(4), 0, 4, null], ['read', 'x', Buffer.alloc(4), 0, 4, null],
@@ -108,6 +108,18 @@ function normalError(err: unknown, root: string): Record<string, unknown> {
   return out;
 }
 
+/**
+ * Calls where node:fs itself misbehaves in one face, left out of that face:
+ * fs.readFile(badFd, cb) fails with an internal ERR_INVALID_ARG_TYPE ("list"
+ * argument) in Node 20 instead of EBADF; cp of a directory without
+ * `recursive` is ERR_FS_EISDIR with errno 22 (EINVAL) from cpSync but 21
+ * (EISDIR) from the asynchronous cp, and the one core gives cpSync's.
+ */
+const cpDirectory = JSON.stringify(['cp', 'd', 'cpe']);
+const nodeQuirks: Record<Face, string[]> = {
+  sync: [], callback: [JSON.stringify(['readFile', 2 ** 31 - 5]), cpDirectory], promise: [cpDirectory],
+};
+
 type Outcome = { ok: unknown } | { error: Record<string, unknown> } | { threw: Record<string, unknown> };
 
 async function run(target: AnyFs, face: Face, [name, ...args]: Call, root: string): Promise<Outcome> {
@@ -158,6 +170,7 @@ describe('cache.fs faces against node:fs on the same trees', () => {
       const differences: string[] = [];
       let compared = 0;
       for (const c of calls) {
+        if (nodeQuirks[face].includes(JSON.stringify(c))) continue;
         process.chdir(nodeRoot);
         const expected = await run(fs as unknown as AnyFs, face, c, nodeRoot);
         process.chdir(home);
@@ -167,7 +180,7 @@ describe('cache.fs faces against node:fs on the same trees', () => {
         const e = JSON.stringify(expected, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
         if (a !== e) differences.push(`${JSON.stringify(c)}\n    node:     ${e}\n    riocache: ${a}`);
       }
-      expect(compared).toBe(calls.length);
+      expect(compared).toBe(calls.length - nodeQuirks[face].length);
       expect(differences, differences.join('\n')).toEqual([]);
     });
   }

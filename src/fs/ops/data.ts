@@ -60,8 +60,10 @@ export const readOp = defineOp<ReadCall, number>({
   name: 'read',
   parse: (face, n, fd, a, b, c, d) => {
     const f = validateFd(fd);
-    const r = readArgs(face === 'promise' ? 'handle' : face, n - 1, a, b, c, d);
-    return { fd: f, ...r };
+    // One object per call on the hit path: the parsed arguments get the descriptor, no copy.
+    const r = readArgs(face === 'promise' ? 'handle' : face, n - 1, a, b, c, d) as ReadCall;
+    r.fd = f;
+    return r;
   },
   // A read of nothing returns 0 without looking at the descriptor, as Node's does.
   sync: (ctx, p) => (p.length === 0 ? 0 : ctx.cache.io.readSync(p.fd, p.bytes, p.offset, p.length, p.position)),
@@ -83,8 +85,10 @@ export const writeOp = defineOp<WriteCall, number>({
   name: 'write',
   parse: (face, _n, fd, data, a, b, c) => {
     const f = validateFd(fd);
-    const w = writeArgs(data, a, b, c, face === 'sync' ? 'sync' : 'handle');
-    return { fd: f, data, ...w };
+    const w = writeArgs(data, a, b, c, face === 'sync' ? 'sync' : 'handle') as WriteCall;
+    w.fd = f;
+    w.data = data;
+    return w;
   },
   sync: (ctx, p) => ctx.cache.io.writeSync(p.fd, p.bytes, p.offset, p.length, p.position),
   async: (ctx, p) => ctx.cache.io.write(p.fd, p.bytes, p.offset, p.length, p.position),
@@ -194,8 +198,8 @@ function fileTarget(face: Face, file: unknown): { path: string | Buffer | null; 
   if (file instanceof FileHandle) {
     if (face === 'promise' || face === 'handle') return { path: null, fd: file.liveFd('read') };
   }
-  // Node's isFd: an int32 is a descriptor, any other value a path.
-  if (typeof file === 'number' && (file | 0) === file) return { path: null, fd: validateFd(file) };
+  // Node's isFd: an int32 is a descriptor, any other value a path (fs.promises takes no descriptors: a number is a bad path there).
+  if (face !== 'promise' && typeof file === 'number' && (file | 0) === file) return { path: null, fd: validateFd(file) };
   if (face === 'promise' && typeof file === 'object' && file !== null && !(file instanceof URL) && !(file instanceof Uint8Array)) {
     throw argType('path', 'of type string or an instance of Buffer, URL, or FileHandle', file);
   }
@@ -217,6 +221,7 @@ export const readFileOp = stepsOp<ReadFileCall, Buffer | string>({
     const fd: number = own ? yield call(openOp, { path: p.path!, flags: p.flag, mode: 0o666 }) : p.fd!;
     try {
       const io = ctx.cache.io;
+      ctx.cache.handles.descriptor(fd, 'fstat'); // Node's readFile fstats first: a bad descriptor is EBADF fstat
       const from = io.positionOf(fd); // EISDIR 'read' on a directory, as Node's
       const size = Math.max(0, io.sizeOf(fd) - from);
       const out = Buffer.allocUnsafe(size);

@@ -43,6 +43,8 @@ interface InFlight {
 
 function describeOp(op: OpRecord): string {
   if (op.op === 'rename') return `rename ${op.from} -> ${op.to}`;
+  if (op.op === 'copy') return `copy ${op.from} -> ${op.to}`;
+  if (op.op === 'rmtree') return `rm -r ${op.dir}`;
   if (op.op === 'transfer') return `transfer ${op.amount} from ${op.from} to ${op.to}`;
   return `${op.op} ${op.file}`;
 }
@@ -214,6 +216,29 @@ export class WorkloadContext {
   unlink(file: string): void {
     this.forget(file);
     this.record({ op: 'unlink', file }, () => this.fs.unlinkSync(file));
+  }
+
+  /**
+   * copyFile through the cache: `to` (kept open by the harness, so the cache
+   * holds it) becomes a copy of `from`. copyFile empties the destination and
+   * then writes it, two steps as in the kernel; the harness checks one atomic
+   * change at a time, so the emptying is its own recorded step first, and the
+   * copy (of a file below the atomic write size) is then one write.
+   */
+  copyFile(from: string, to: string): void {
+    this.truncate(to, 0);
+    this.record({ op: 'copy', from, to }, () => this.fs.copyFileSync(from, to));
+  }
+
+  /** truncate by path (not through a descriptor of the workload's). */
+  truncatePath(file: string, length: number): void {
+    this.record({ op: 'truncate', file, length }, () => this.fs.truncateSync(file, length));
+  }
+
+  /** rm -r of a directory and every file in it (open ones closed first). */
+  removeTree(dir: string): void {
+    this.forget(dir);
+    this.record({ op: 'rmtree', dir }, () => this.fs.rmSync(dir, { recursive: true, force: true }));
   }
 
   fsync(file: string): void {

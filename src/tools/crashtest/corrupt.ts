@@ -26,6 +26,10 @@ function touches(pending: OpRecord | null, file: string, start: number, end: num
       return pending.file === file;
     case 'rename':
       return pending.from === file || pending.to === file;
+    case 'copy':
+      return pending.from === file || pending.to === file;
+    case 'rmtree':
+      return file === pending.dir || file.startsWith(pending.dir + '/');
     case 'transfer':
       return pending.files.includes(file);
   }

@@ -115,6 +115,14 @@ export class Model {
       case 'unlink':
         this.files.delete(r.file);
         return;
+      case 'copy': {
+        const from = this.files.get(r.from);
+        if (from && r.from !== r.to) this.files.set(r.to, from.clone());
+        return;
+      }
+      case 'rmtree':
+        for (const path of [...this.files.keys()]) if (path === r.dir || path.startsWith(r.dir + '/')) this.files.delete(path);
+        return;
       case 'fsync':
         return;
       case 'transfer':

@@ -13,6 +13,10 @@ export type OpRecord =
   | { seq: number; op: 'create'; file: string }
   | { seq: number; op: 'rename'; from: string; to: string }
   | { seq: number; op: 'unlink'; file: string }
+  /** copyFile: `to` becomes what `from` holds. */
+  | { seq: number; op: 'copy'; from: string; to: string }
+  /** rm -r: every file under `dir` goes. */
+  | { seq: number; op: 'rmtree'; dir: string }
   | { seq: number; op: 'fsync'; file: string }
   | {
       seq: number; op: 'transfer'; from: number; to: number; amount: number;

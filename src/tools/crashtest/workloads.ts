@@ -95,6 +95,66 @@ export const builtins: Record<string, BuiltinWorkload> = {
     run: mixed, regionSize: '512KiB', directories: ['m', 'n'],
     description: 'create/write/truncate/rename/unlink/fsync with eviction and back-pressure',
   },
+  names: {
+    run: (ctx) => names(ctx), regionSize: '512KiB', directories: ['p', 'p/q'],
+    description: 'directories holding dirty files renamed and removed (rm -r), copies from dirty files, truncation by path',
+  },
+};
+
+/**
+ * The namespace around cached files: writes leave data dirty in files inside
+ * directories, which are then renamed and removed whole (rm -r), copied from
+ * (copyFile of a file with dirty data, to a destination the cache holds) and
+ * truncated by path. Files stay below the atomic write size, so a copy is
+ * one write of the destination.
+ */
+export const names: Workload = async (ctx) => {
+  const dirs = ['p', 'p/q', 's', 's/q'];
+  const files = ['p/a', 'p/q/b', 'p/q/c', 's/a', 's/q/b', 'top'];
+  const bs = ctx.cache.stats().blockSize;
+  const maxBytes = Math.min(48 * 1024, ctx.cache.atomicWriteBytesMax);
+  const sizeOf = (f: string) => {
+    try {
+      return ctx.fs.statSync(f).size;
+    } catch {
+      return 0;
+    }
+  };
+  for (let i = 0; ; i++) {
+    const file = files[int(ctx, files.length)];
+    const other = files[int(ctx, files.length)];
+    const k = ctx.random();
+    try {
+      const parent = file.includes('/') ? file.slice(0, file.lastIndexOf('/')) : '';
+      if (parent && !ctx.fs.existsSync(parent)) ctx.fs.mkdirSync(parent, { recursive: true }); // directories are not modelled
+      if (k < 0.4) {
+        const at = int(ctx, Math.max(1, Math.min(sizeOf(file) + 1, maxBytes - 2 * bs)));
+        ctx.write(file, at, 1 + int(ctx, Math.min(2 * bs, maxBytes - at)));
+      } else if (k < 0.55) {
+        if (sizeOf(file) + bs < maxBytes) ctx.append(file, 1 + int(ctx, bs));
+      } else if (k < 0.65) {
+        if (other !== file && ctx.fs.existsSync(file)) {
+          const dir = other.includes('/') ? other.slice(0, other.lastIndexOf('/')) : '';
+          if (dir && !ctx.fs.existsSync(dir)) ctx.fs.mkdirSync(dir, { recursive: true });
+          ctx.copyFile(file, other);
+        }
+      } else if (k < 0.75) {
+        ctx.truncatePath(file, int(ctx, maxBytes));
+      } else if (k < 0.85) {
+        const from = dirs[int(ctx, dirs.length)];
+        const to = dirs[int(ctx, dirs.length)];
+        if (from !== to && !to.startsWith(from + '/') && !from.startsWith(to + '/')) ctx.rename(from, to);
+      } else if (k < 0.93) {
+        ctx.removeTree(dirs[int(ctx, dirs.length)]);
+      } else {
+        ctx.fsync(file);
+      }
+    } catch (err) {
+      // A refused operation (ENOENT, ENOTEMPTY, …) is recorded as failed and changes nothing.
+      if (!/^E[A-Z]+$/.test(String((err as NodeJS.ErrnoException).code))) throw err;
+    }
+    if (i % 8 === 0) await ctx.yield();
+  }
 };
 
 /** Accounts of the transfer workload: two files of 64 balances each, mirrored in a segment. */

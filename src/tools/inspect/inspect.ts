@@ -230,7 +230,7 @@ function examine(fd: number, g: Geometry, report: InspectReport, verify: boolean
     report.intent = 'damaged';
     report.problems.push('an armed rename/unlink record is damaged');
   } else if (it) {
-    report.intent = `${it.op === 1 ? 'rename' : 'unlink'} ${it.from}${it.to ? ' -> ' + it.to : ''}`;
+    report.intent = `${it.op === 1 ? 'rename' : it.op === 3 ? 'rm -r' : 'unlink'} ${it.from}${it.to ? ' -> ' + it.to : ''}`;
     report.repairable.push(`an interrupted ${report.intent} will be completed`);
   }
 
