@@ -18,8 +18,16 @@ export interface PoolStats {
 }
 
 export class BufferPool {
+  /** Freed buffers below `fresh`, last freed on top. */
   private readonly free: Int32Array;
   private freeTop = 0;
+  /**
+   * Buffers from `fresh` up have never held a block since the region was
+   * formatted (the used bound, docs/format.md §3): they are free without
+   * being on the stack, so neither a clean open nor this constructor has to
+   * touch one word per buffer of the region.
+   */
+  private fresh = 0;
   /** Pins: a buffer an operation is gathering must not be evicted. */
   readonly pins: Uint16Array;
   /** Asynchronous I/O from or into the buffer is in flight. */
@@ -33,8 +41,8 @@ export class BufferPool {
    * Transient: after a crash, the list order alone is the hint it was.
    */
   readonly referenced: Uint8Array;
-  /** The file each non-free buffer belongs to. */
-  readonly owner: Array<FileState | null>;
+  /** The file each non-free buffer belongs to; as long as `fresh` (grown as fresh buffers are taken). */
+  readonly owner: Array<FileState | null> = [];
   dirtyCount = 0;
 
   constructor(
@@ -50,19 +58,32 @@ export class BufferPool {
     this.busy = new Uint8Array(n);
     this.dirtySince = new Float64Array(n);
     this.referenced = new Uint8Array(n);
-    this.owner = new Array(n).fill(null);
   }
 
   get freeCount(): number {
-    return this.freeTop;
+    return this.freeTop + this.reg.count - this.fresh;
   }
 
-  /** Sweeps the registry (after a clean open or a recovery) to rebuild the transient state. */
+  /**
+   * Sweeps the registry (after a clean open or a recovery) to rebuild the
+   * transient state: the descriptors below the used bound only. A region
+   * whose bound does not check (one that never stored it) is swept whole,
+   * and the bound found is stored for the next open.
+   */
   rebuild(fileOf: (slot: number) => FileState | undefined): void {
     this.freeTop = 0;
     this.dirtyCount = 0;
     const now = Date.now();
-    for (let b = this.reg.count - 1; b >= 0; b--) {
+    let bound = this.reg.usedBound();
+    if (bound === this.reg.count) {
+      while (bound > 0 && this.reg.state(bound - 1) === FREE) bound--;
+      // Every non-FREE buffer lies below it, as the bound the allocator keeps promises.
+      this.reg.setUsedBound(bound);
+    }
+    this.fresh = bound;
+    this.owner.length = 0;
+    for (let b = 0; b < bound; b++) this.owner.push(null);
+    for (let b = bound - 1; b >= 0; b--) {
       const state = this.reg.state(b);
       const file = state === FREE ? undefined : fileOf(this.reg.file(b));
       if (state === FREE || !file) {
@@ -83,6 +104,11 @@ export class BufferPool {
   /** A free buffer, evicting the least recently used clean one if needed; NIL if none. */
   allocate(): number {
     if (this.freeTop > 0) return this.free[--this.freeTop];
+    if (this.fresh < this.reg.count) {
+      this.reg.setUsedBound(this.fresh + 1); // before the buffer can be named (setIdentity)
+      this.owner.push(null);
+      return this.fresh++;
+    }
     // The hand goes round at most once over referenced buffers (clearing
     // their bits) and skips at most EVICTION_SCAN_MAX dirty, pinned or busy ones.
     let b = this.lru.tail();

@@ -3,7 +3,7 @@
  * module reads descriptors and changes them only through the primitives.
  */
 import { mix4 } from '../region/checksum';
-import { CLEAN, D, DESCRIPTOR_WORDS, DIRTY, FREE, NIL, SEL_BIT, STATE_MASK, WRITING } from '../region/format';
+import { C, CLEAN, CONTROL_OFFSET, D, DESCRIPTOR_WORDS, DIRTY, FREE, NIL, SEL_BIT, STATE_MASK, WRITING } from '../region/format';
 import type { Geometry } from '../region/geometry';
 import type { RegionMemory } from '../region/primitives';
 
@@ -154,6 +154,30 @@ export class Registry {
   swapState(b: number, expectedStatus: number, state: number): boolean {
     const w = this.base + b * DESCRIPTOR_WORDS;
     return this.mem.cas(w, expectedStatus, (expectedStatus & SEL_BIT) | state) === expectedStatus;
+  }
+
+  /**
+   * The used bound (docs/format.md §3): every buffer at or above it has been
+   * FREE since the region was formatted, so a clean open sweeps only the
+   * buffers below it. Returns the region's buffer count when the pair of
+   * words does not check (a region that never stored it): sweep everything.
+   */
+  usedBound(): number {
+    const w = CONTROL_OFFSET / 4 + C.usedBound;
+    const bound = this.i32[w];
+    return this.i32[w + 1] === ~bound && bound >= 0 && bound <= this.count ? bound : this.count;
+  }
+
+  /**
+   * Raises the used bound before a buffer at or above it is first named.
+   * Two plain stores: a clean open trusts the pair only after a clean close,
+   * when both have landed; a crash leads to the warm reboot, which sweeps
+   * every descriptor and ignores them.
+   */
+  setUsedBound(bound: number): void {
+    const w = CONTROL_OFFSET / 4 + C.usedBound;
+    this.mem.store(w, bound);
+    this.mem.store(w + 1, ~bound);
   }
 
   /** Plain link store (lists are repaired by recovery). */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
+import { crc32cBytes } from '../../src/region/checksum';
 import { repoRoot, rng } from '../helpers';
 
 /** The slow reference: bit at a time, straight from the definition. */
@@ -21,7 +22,7 @@ describe('crc32c', () => {
     expect(native.crc32c(vector, 0, 9)).toBe(0xe3069283);
     expect(native.crc32cPortable(vector, 0, 9)).toBe(0xe3069283);
     expect(crc32cBitwise(vector)).toBe(0xe3069283);
-    for (const impl of ['portable', 'sse4.2']) {
+    for (const impl of native.info().crc32cAvailable.split(',')) {
       const out = execFileSync(process.execPath, ['-e', `
         const { native } = require('./dist/src/native');
         const v = Buffer.from('123456789');
@@ -32,6 +33,40 @@ describe('crc32c', () => {
       expect(name).toBe(impl);
       expect(crc).toBe(0xe3069283);
       expect(bigCrc).toBe(native.crc32cPortable(Buffer.alloc(100000, 0x5a), 0, 100000));
+    }
+  });
+
+  it('runs each implementation the CPU has when forced, each agreeing with the reference on every branch', () => {
+    // Lengths around every branch: the byte loops (0-15), the word loop, the
+    // folding minimum (256) and its 128-byte rounds and 16-byte tail, the
+    // three-lane rounds of 256 and 8192 bytes (768, 24576) and their joins.
+    const lengths = new Set<number>();
+    for (let n = 0; n <= 300; n++) lengths.add(n);
+    for (const base of [383, 384, 511, 512, 767, 768, 1024, 4096, 8192, 24575, 24576, 24577, 3 * 8192 + 768, 65536, 100003]) {
+      for (let d = -17; d <= 17; d += 1) if (base + d >= 0) lengths.add(base + d);
+    }
+    const cases: Array<[number, number, number]> = [];
+    let k = 0;
+    for (const length of lengths) cases.push([k % 16, length, (k++ * 0x9e3779b1) >>> 0]);
+    const paths = native.info().crc32cAvailable.split(',');
+    expect(paths).toContain('portable');
+    if (process.arch === 'x64') expect(paths).toContain('sse4.2');
+    const next = rng(0x5eed);
+    const pool = Buffer.alloc(110000);
+    for (let i = 0; i < pool.length; i++) pool[i] = Math.floor(next() * 256);
+    const expected = cases.map(([offset, length, seed]) => crc32cBytes(pool, offset, length, seed));
+    for (const path of paths) {
+      const out = execFileSync(process.execPath, ['-e', `
+        const { native } = require('./dist/src/native');
+        const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+        const pool = Buffer.from(input.pool, 'base64');
+        console.log(JSON.stringify({ name: native.info().crc32c, crcs: input.cases.map(([o, n, s]) => native.crc32c(pool, o, n, s)) }));
+      `], { cwd: repoRoot, env: { ...process.env, RIOCACHE_CRC32C: path }, input: JSON.stringify({ pool: pool.toString('base64'), cases }),
+        maxBuffer: 64 * 1024 * 1024 }).toString();
+      const got = JSON.parse(out) as { name: string; crcs: number[] };
+      expect(got.name, 'the forced path is the one that runs').toBe(path);
+      const wrong = cases.filter((_, i) => got.crcs[i] !== expected[i]).slice(0, 5);
+      expect(wrong, `${path}: [offset, length, seed] that disagree with the reference`).toEqual([]);
     }
   });
 
