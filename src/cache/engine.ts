@@ -583,12 +583,13 @@ export class Engine {
       this.stats.undoWrites++;
     }
     if (from > oldLen) mem.fill(viewId, off + oldLen, from - oldLen, 0);
-    // An append to the buffer: copy and continue the checksum in one pass.
-    const appended = from === oldLen && to === newLen;
-    const crc = appended
-      ? mem.writeCrc(viewId, off + from, src, srcOffset, length, oldCrc) >>> 0
-      : this.overwriteInPlace(b, viewId, off, src, srcOffset, from, to, oldLen, newLen, oldCrc, saved);
+    mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset, length);
     if (mem.persistMode !== 'none') mem.persist(viewId, off, newLen);
+    const crc = from >= oldLen
+      ? mem.crc(viewId, off + oldLen, newLen - oldLen, oldCrc) >>> 0
+      : saved >= 0 && newLen === oldLen && to <= oldLen
+        ? mem.patchCrc(oldCrc, viewId, off + from, mem.metaId, saved, length, newLen - to) >>> 0
+        : reg.compute(b, newLen);
     const wasDirty = reg.isDirty(b);
     reg.commit(b, DIRTY, newLen, crc);
     this.pool.referenced[b] = 1;
@@ -604,18 +605,6 @@ export class Engine {
     this.stats.writeBytes += length;
     if (this.pool.dirtyCount > reg.count * this.writeBackRatio) this.writeBack.kick();
     return length;
-  }
-
-  /** writeOne's copy when it is not an append, and the new checksum. */
-  private overwriteInPlace(b: number, viewId: number, off: number, src: Uint8Array, srcOffset: number, from: number,
-    to: number, oldLen: number, newLen: number, oldCrc: number, saved: number): number {
-    const mem = this.mem;
-    mem.writeInto(this.reg.bytes(b), viewId, off + from, src, srcOffset, to - from);
-    return from >= oldLen
-      ? mem.crc(viewId, off + oldLen, newLen - oldLen, oldCrc) >>> 0
-      : saved >= 0 && newLen === oldLen && to <= oldLen
-        ? mem.patchCrc(oldCrc, viewId, off + from, mem.metaId, saved, to - from, newLen - to) >>> 0
-        : this.reg.compute(b, newLen);
   }
 
   /**

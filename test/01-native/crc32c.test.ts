@@ -70,6 +70,39 @@ describe('crc32c', () => {
     }
   });
 
+  it('patches a checksum after bytes changed in place, in each implementation, as a full recompute would give', () => {
+    // Tails around the branches of the shift: under 4 bytes (no carry-less
+    // multiplier), the near table, one and several 4 KiB steps.
+    const tails = [0, 1, 2, 3, 4, 5, 7, 100, 4091, 4095, 4096, 4097, 4100, 8191, 8196, 12000, 70000];
+    const next = rng(0xba7c4);
+    const message = Buffer.alloc(80000);
+    for (let i = 0; i < message.length; i++) message[i] = Math.floor(next() * 256);
+    const cases = tails.flatMap((tail) => [1, 7, 8, 128, 4096].map((length) => ({ offset: 5, length, tail, fill: Math.floor(next() * 256) })));
+    const expected = cases.map(({ offset, length, tail, fill }) => {
+      const m = Buffer.from(message.subarray(0, offset + length + tail));
+      m.fill(fill, offset, offset + length);
+      return crc32cBytes(m, 0, m.length);
+    });
+    for (const path of native.info().crc32cAvailable.split(',')) {
+      const out = execFileSync(process.execPath, ['-e', `
+        const { native } = require('./dist/src/native');
+        const input = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+        const message = Buffer.from(input.message, 'base64');
+        console.log(JSON.stringify({ name: native.info().crc32c, crcs: input.cases.map(({ offset, length, tail, fill }) => {
+          const old = message.subarray(0, offset + length + tail);
+          const now = Buffer.from(old);
+          now.fill(fill, offset, offset + length);
+          return native.crc32cPatch(native.crc32c(old, 0, old.length), old, now, offset, length, tail);
+        }) }));
+      `], { cwd: repoRoot, env: { ...process.env, RIOCACHE_CRC32C: path }, input: JSON.stringify({ message: message.toString('base64'), cases }),
+        maxBuffer: 64 * 1024 * 1024 }).toString();
+      const got = JSON.parse(out) as { name: string; crcs: number[] };
+      expect(got.name).toBe(path);
+      const wrong = cases.filter((_, i) => got.crcs[i] !== expected[i]).slice(0, 5);
+      expect(wrong, `${path}: patches that disagree with a full recompute`).toEqual([]);
+    }
+  });
+
   it('agrees with the bitwise reference on random inputs, lengths, offsets and seeds', () => {
     const next = rng(0xc0ffee);
     const pool = randomBytes(1 << 20);
