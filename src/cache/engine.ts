@@ -318,6 +318,19 @@ export class Engine {
     if (position >= size || length === 0) return 0;
     const n = Math.min(length, size - position);
     const bs = this.bs;
+    // A hit inside one cached block: the whole read is one lookup and one copy.
+    const within = position % bs;
+    if (within + n <= bs) {
+      const b = this.index.get(file.slot, (position - within) / bs);
+      if (b !== NIL && (this.freshFill.size === 0 || !this.freshFill.has(b))) {
+        const off = this.reg.viewOffset(b) + within;
+        dst.set(this.reg.bytes(b).subarray(off, off + n), dstOffset);
+        this.pool.referenced[b] = 1;
+        this.stats.hits++;
+        this.stats.readBytes += n;
+        return n;
+      }
+    }
     const end = position + n;
     let hits = 0;
     for (let block = Math.floor(position / bs); block * bs < end; block++) {

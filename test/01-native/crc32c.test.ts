@@ -39,10 +39,12 @@ describe('crc32c', () => {
   it('runs each implementation the CPU has when forced, each agreeing with the reference on every branch', () => {
     // Lengths around every branch: the byte loops (0-15), the word loop, the
     // folding minimum (256) and its 128-byte rounds and 16-byte tail, the
-    // three-lane rounds of 256 and 8192 bytes (768, 24576) and their joins.
+    // three-lane rounds of 256 and 8192 bytes (768, 24576) and their joins,
+    // the folded-and-crc32 chunks of 272 k + 128 bytes (400, 672, the largest
+    // 23248, several of them) and the tails after them.
     const lengths = new Set<number>();
     for (let n = 0; n <= 300; n++) lengths.add(n);
-    for (const base of [383, 384, 511, 512, 767, 768, 1024, 4096, 8192, 24575, 24576, 24577, 3 * 8192 + 768, 65536, 100003]) {
+    for (const base of [383, 384, 400, 511, 512, 672, 767, 768, 1024, 4096, 8192, 23248, 23648, 24575, 24576, 24577, 3 * 8192 + 768, 46496, 65536, 100003]) {
       for (let d = -17; d <= 17; d += 1) if (base + d >= 0) lengths.add(base + d);
     }
     const cases: Array<[number, number, number]> = [];
