@@ -525,9 +525,38 @@ uint32_t shift_zeros(uint32_t crc, uint64_t tail) {
 }
 }  // namespace
 
+namespace {
+// Raw crc of a ^ b for long ranges: the difference goes through a small
+// buffer on the stack, a piece at a time, into the fastest implementation
+// (raw_difference's one crc32 stream runs at a third of the instruction's
+// throughput: a 4 KiB patch would cost more than a full recompute).
+uint32_t raw_difference_fast(const unsigned char* a, const unsigned char* b, size_t length) {
+  constexpr size_t kPiece = 2048;
+  alignas(64) unsigned char diff[kPiece];
+  uint32_t raw = 0;
+  while (length > 0) {
+    const size_t n = length < kPiece ? length : kPiece;
+    for (size_t i = 0; i < n; i++) diff[i] = a[i] ^ b[i];
+    raw = ~crc32c_extend(~raw, diff, n);  // raw continuation: no conditioning
+    a += n;
+    b += n;
+    length -= n;
+  }
+  return raw;
+}
+constexpr size_t kPatchDirectMax = 256;  // shorter differences: one crc32 stream, no copy
+}  // namespace
+
 uint32_t crc32c_patch(uint32_t crc, const void* old_bytes, const void* new_bytes, size_t length, uint64_t tail) {
   const unsigned char* a = static_cast<const unsigned char*>(old_bytes);
   const unsigned char* b = static_cast<const unsigned char*>(new_bytes);
+  if (impl != Impl::kPortable && length > kPatchDirectMax) {
+    const uint32_t raw = raw_difference_fast(a, b, length);
+#ifdef RIO_X86
+    if (impl >= Impl::kPclmul) return crc ^ shift_zeros_clmul(raw, tail);
+#endif
+    return crc ^ shift_zeros(raw, tail);
+  }
   // Raw crc (zero register, no inversion) of the difference, a word at a time.
   uint32_t raw = 0;
 #ifdef RIO_X86

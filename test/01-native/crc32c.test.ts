@@ -73,13 +73,14 @@ describe('crc32c', () => {
   });
 
   it('patches a checksum after bytes changed in place, in each implementation, as a full recompute would give', () => {
-    // Tails around the branches of the shift: under 4 bytes (no carry-less
+    // Lengths on both sides of the direct difference (256 bytes) and of the
+    // 2 KiB pieces of the long one; tails around the branches of the shift: under 4 bytes (no carry-less
     // multiplier), the near table, one and several 4 KiB steps.
     const tails = [0, 1, 2, 3, 4, 5, 7, 100, 4091, 4095, 4096, 4097, 4100, 8191, 8196, 12000, 70000];
     const next = rng(0xba7c4);
     const message = Buffer.alloc(80000);
     for (let i = 0; i < message.length; i++) message[i] = Math.floor(next() * 256);
-    const cases = tails.flatMap((tail) => [1, 7, 8, 128, 4096].map((length) => ({ offset: 5, length, tail, fill: Math.floor(next() * 256) })));
+    const cases = tails.flatMap((tail) => [1, 7, 8, 128, 256, 257, 2049, 4096, 5000].map((length) => ({ offset: 5, length, tail, fill: Math.floor(next() * 256) })));
     const expected = cases.map(({ offset, length, tail, fill }) => {
       const m = Buffer.from(message.subarray(0, offset + length + tail));
       m.fill(fill, offset, offset + length);
