@@ -1,17 +1,25 @@
 /**
  * Buffer allocation: a stack of free buffers (transient), eviction of clean
- * buffers from the LRU tail, and the bookkeeping that ties a buffer to the
- * index, the lists and its file. Back-pressure (G9) is the caller's: when
- * nothing can be evicted, `allocate` returns NIL and the caller writes back.
+ * buffers, and the bookkeeping that ties a buffer to the index, the lists and
+ * its file. Back-pressure (G9) is the caller's: when nothing can be evicted,
+ * `allocate` returns NIL and the caller writes back.
+ *
+ * Eviction takes its candidates from a transient queue of the buffers that
+ * became clean (a fill published, a write-back finished), oldest first, with
+ * CLOCK's second chance for referenced ones. It used to walk the LRU list from
+ * its tail, a bounded number of steps: under pressure the tail is all dirty or
+ * in flight (the oldest buffers are the ones being written back), and clean
+ * buffers further up were never found, so a synchronous call failed with
+ * CACHE_EXHAUSTED while thousands of clean buffers were there. The queue holds
+ * every clean buffer, wherever it lies in the LRU list; entries are checked
+ * when taken, so a buffer that became dirty, free or another block's meanwhile
+ * is skipped (it is queued again when it next becomes clean).
  */
 import { NIL } from '../region/format';
 import type { BlockIndex } from './blockIndex';
 import type { FileState } from './files';
 import type { List } from './lists';
 import { CLEAN, DIRTY, FREE, type Registry, WRITING } from './registry';
-
-/** How far up the LRU list to look for a clean buffer before giving up. */
-const EVICTION_SCAN_MAX = 1024;
 
 export interface PoolStats {
   evictions: number;
@@ -36,6 +44,12 @@ export class BufferPool {
   /** The file each non-free buffer belongs to. */
   readonly owner: Array<FileState | null>;
   dirtyCount = 0;
+  /** Eviction candidates: a ring of buffers that became clean, oldest at cleanHead. */
+  private readonly cleanRing: Int32Array;
+  private cleanHead = 0;
+  private cleanLength = 0;
+  /** The buffer has an entry in cleanRing (at most one each: the ring never overflows). */
+  private readonly queued: Uint8Array;
 
   constructor(
     private readonly reg: Registry,
@@ -51,6 +65,8 @@ export class BufferPool {
     this.dirtySince = new Float64Array(n);
     this.referenced = new Uint8Array(n);
     this.owner = new Array(n).fill(null);
+    this.cleanRing = new Int32Array(n);
+    this.queued = new Uint8Array(n);
   }
 
   get freeCount(): number {
@@ -61,6 +77,9 @@ export class BufferPool {
   rebuild(fileOf: (slot: number) => FileState | undefined): void {
     this.freeTop = 0;
     this.dirtyCount = 0;
+    this.cleanHead = 0;
+    this.cleanLength = 0;
+    this.queued.fill(0);
     const now = Date.now();
     for (let b = this.reg.count - 1; b >= 0; b--) {
       const state = this.reg.state(b);
@@ -78,50 +97,55 @@ export class BufferPool {
         this.dirtySince[b] = now;
       }
     }
+    // Eviction order: the LRU list's, tail (oldest) first; bounded, as a repaired list may still be short.
+    let b = this.lru.tail();
+    for (let steps = 0; b !== NIL && steps < this.reg.count; steps++) {
+      if (this.owner[b] !== null && this.reg.state(b) === CLEAN) this.queueClean(b);
+      b = this.lru.prev(b);
+    }
+    for (let c = 0; c < this.reg.count; c++) if (this.owner[c] !== null && this.reg.state(c) === CLEAN) this.queueClean(c);
   }
 
-  /** A free buffer, evicting the least recently used clean one if needed; NIL if none. */
+  /** Makes a buffer that just became clean an eviction candidate. */
+  queueClean(b: number): void {
+    if (this.queued[b] !== 0) return;
+    this.queued[b] = 1;
+    const n = this.cleanRing.length;
+    this.cleanRing[(this.cleanHead + this.cleanLength) % n] = b;
+    this.cleanLength++;
+  }
+
+  private takeCandidate(): number {
+    const b = this.cleanRing[this.cleanHead];
+    this.cleanHead = (this.cleanHead + 1) % this.cleanRing.length;
+    this.cleanLength--;
+    this.queued[b] = 0;
+    return b;
+  }
+
+  /** A free buffer, evicting the oldest clean one not recently used if needed; NIL if none is clean. */
   allocate(): number {
     if (this.freeTop > 0) return this.free[--this.freeTop];
-    // The hand goes round at most once over referenced buffers (clearing
-    // their bits) and skips at most EVICTION_SCAN_MAX dirty, pinned or busy ones.
-    let b = this.lru.tail();
-    let rotated = 0;
-    for (let steps = 0; b !== NIL && steps < EVICTION_SCAN_MAX && rotated <= this.reg.count; ) {
-      const prev = this.lru.prev(b);
-      if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0) {
-        if (this.referenced[b] === 1) {
-          this.referenced[b] = 0; // second chance: recently used, to the head
-          this.lru.moveToHead(b);
-          rotated++;
-          if (prev === NIL) b = this.lru.tail(); // wrapped: the rotated ones are now ahead
-          else b = prev;
-          continue;
-        } else {
-          this.evict(b);
-          this.stats.evictions++;
-          return this.free[--this.freeTop];
-        }
+    // Each entry is taken at most twice (a referenced one goes round once,
+    // its bit cleared), so the walk is bounded by twice the ring's length.
+    for (let steps = 2 * this.cleanLength; steps > 0 && this.cleanLength > 0; steps--) {
+      const b = this.takeCandidate();
+      if (this.owner[b] === null || this.reg.state(b) !== CLEAN) continue; // stale: queued again when next clean
+      if (this.pins[b] !== 0 || this.busy[b] !== 0 || this.referenced[b] === 1) {
+        this.referenced[b] = 0; // second chance (or in use right now): to the back of the queue
+        this.queueClean(b);
+        continue;
       }
-      steps++;
-      b = prev;
+      this.evict(b);
+      this.stats.evictions++;
+      return this.free[--this.freeTop];
     }
     return NIL;
   }
 
-  /**
-   * Evicts one of `candidates` (buffers back-pressure just cleaned): they may
-   * lie anywhere in the LRU list, beyond the reach of allocate()'s scan.
-   */
-  evictOneOf(candidates: number[]): number {
-    for (const b of candidates) {
-      if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0 && this.owner[b] !== null) {
-        this.evict(b);
-        this.stats.evictions++;
-        return this.free[--this.freeTop];
-      }
-    }
-    return NIL;
+  /** Clean buffers queued for eviction (some entries may be stale). */
+  get cleanCandidates(): number {
+    return this.cleanLength;
   }
 
   /** Returns an unused buffer (allocated but never committed) to the free stack. */
@@ -147,6 +171,7 @@ export class BufferPool {
     this.owner[b] = file;
     file.buffers.add(b);
     if (dirty) this.markDirty(b, file);
+    else this.queueClean(b);
   }
 
   /** Called when a buffer becomes DIRTY (it was CLEAN or freshly published). */
@@ -162,6 +187,7 @@ export class BufferPool {
     this.dirtyList.remove(b);
     this.dirtyCount--;
     file.dirty--;
+    this.queueClean(b); // a drop's buffer is FREE by the time it is taken: skipped then
   }
 
   /** CLEAN -> FREE. */

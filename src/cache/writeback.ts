@@ -3,8 +3,16 @@
  *
  * Rules (docs/format.md §10; each exists because of a race or a crash):
  *  R1  A buffer becomes CLEAN only by a compare-and-swap of WRITING after its
- *      bytes were written AND fdatasync succeeded (G10). A write in between
- *      sets DIRTY, so the swap fails and the buffer stays dirty.
+ *      bytes were written without error and, where the region survives a
+ *      power cut (persist 'cpu' or 'msync'), fdatasync succeeded (G10). A
+ *      write in between sets DIRTY, so the swap fails and the buffer stays
+ *      dirty. In a region that a power cut loses (tmpfs, persist 'none') the
+ *      sync protects nothing the region would have kept: once the kernel
+ *      holds the bytes, process death cannot lose them (G1), and data never
+ *      fsynced is not promised past a power cut either way. Such a file is
+ *      marked unsynced instead; the background pass fdatasyncs it soon after
+ *      (its error is reported as any write-back error), fsync and close sync
+ *      it before they return (G4), and it keeps its descriptor until then.
  *  R2  The disk file is cut to zeroFrom (a truncation it has not seen) before
  *      any block at or past zeroFrom is written, and only when no asynchronous
  *      write of the file is in flight (an older write could land after it).
@@ -61,6 +69,8 @@ export interface WriteBackHost {
   beforeCut(file: FileState): void;
   stats: { writeBackBytes: number; writeBackBatches: number; writeBackErrors: number; fdatasyncs: number };
   fileOf(b: number): FileState | null;
+  /** The region survives a power cut: fdatasync before a buffer goes CLEAN (R1). */
+  syncBeforeClean: boolean;
 }
 
 export interface WriteBackPolicy {
@@ -95,8 +105,48 @@ export class WriteBack {
 
   start(): void {
     if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => this.pass(false), this.policy.intervalMs);
+    this.timer = setInterval(() => {
+      this.pass(false);
+      this.syncUnsynced();
+    }, this.policy.intervalMs);
     this.timer.unref();
+  }
+
+  /** Files written back without fdatasync (R1), synced by the background pass. */
+  private readonly unsynced = new Set<FileState>();
+
+  private markUnsynced(file: FileState): void {
+    file.unsynced = true;
+    this.unsynced.add(file);
+  }
+
+  /** One fdatasync per unsynced file with nothing in flight, off the event loop. */
+  private syncUnsynced(): void {
+    if (this.stopped || Date.now() < this.backoffUntil) return;
+    for (const file of this.unsynced) {
+      if (!file.unsynced || !this.host.holds(file) || !file.attached) {
+        this.unsynced.delete(file);
+        continue;
+      }
+      if (file.inFlight > 0) continue;
+      const p = this.syncTracked(file).finally(() => this.running.delete(p));
+      this.running.add(p);
+    }
+  }
+
+  private async syncTracked(file: FileState): Promise<void> {
+    file.inFlight++; // the descriptor stays open under it (backing.ts)
+    try {
+      await this.sync(file);
+    } catch (err) {
+      if (!this.host.holds(file)) return;
+      this.host.stats.writeBackErrors++;
+      this.backoffUntil = Date.now() + 1000;
+      this.host.ioError(err as Error, file, 'fdatasync');
+    } finally {
+      file.inFlight--;
+      this.host.afterIo(file);
+    }
   }
 
   stop(): void {
@@ -186,9 +236,31 @@ export class WriteBack {
     return (sizes.flags[file.slot] & SIZE_DIRTY) !== 0 || sizes.zeroFrom(file.slot) < ZERO_NONE || file.resizeAfterFlight;
   }
 
+  /** fdatasync; a write-back that lands while it runs marks the file unsynced again. */
   private async sync(file: FileState): Promise<void> {
-    await fdatasync(file.fd);
+    const was = file.unsynced;
+    file.unsynced = false;
+    try {
+      await fdatasync(file.fd);
+    } catch (err) {
+      if (was) this.markUnsynced(file);
+      throw err;
+    }
     this.host.stats.fdatasyncs++;
+    if (!file.unsynced) this.unsynced.delete(file);
+  }
+
+  private syncSync(file: FileState): void {
+    const was = file.unsynced;
+    file.unsynced = false;
+    try {
+      fs.fdatasyncSync(file.fd);
+    } catch (err) {
+      if (was) this.markUnsynced(file);
+      throw err;
+    }
+    this.host.stats.fdatasyncs++;
+    this.unsynced.delete(file);
   }
 
   /** Marks buffers WRITING, verifying each (R4); returns the plan. */
@@ -271,7 +343,8 @@ export class WriteBack {
           file.resizeAfterFlight = false;
         }
       }
-      await this.sync(file);
+      if (force || this.host.syncBeforeClean) await this.sync(file);
+      else this.markUnsynced(file);
       if (!this.host.holds(file)) return;
       ok = true;
       stats.writeBackBatches++;
@@ -324,8 +397,7 @@ export class WriteBack {
     if (!file.attached) return;
     if (!file.writable) {
       // Opened read-only: nothing of it can be dirty; fsync still syncs, as the kernel's does.
-      fs.fdatasyncSync(file.fd);
-      stats.fdatasyncs++;
+      this.syncSync(file);
       return;
     }
     const sizeVersion = sizes.version(file.slot);
@@ -347,8 +419,8 @@ export class WriteBack {
       if (sizes.zeroFrom(file.slot) >= ZERO_NONE && (complete || (file.inFlight === 0 && (sizes.flags[file.slot] & SIZE_DIRTY) !== 0))) {
         fs.ftruncateSync(file.fd, sizes.size(file.slot));
       }
-      fs.fdatasyncSync(file.fd);
-      stats.fdatasyncs++;
+      if (complete || this.host.syncBeforeClean) this.syncSync(file);
+      else this.markUnsynced(file);
       stats.writeBackBatches++;
       ok = true;
       if (file.inFlight === 0) this.clearSizeDirty(file, sizeVersion);
