@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { regionError } from '../errors';
-import { D, NIL, UNDO_KIND_WRITE } from '../region/format';
+import { D, NIL, PAGE_BYTES, UNDO_KIND_WRITE } from '../region/format';
 import { writeBlocksMax } from '../region/geometry';
 import type { Region } from '../region/region';
 import type { RegionMemory } from '../region/primitives';
@@ -27,6 +27,7 @@ import { CLEAN, DIRTY, FREE, Registry } from './registry';
 import { SIZE_DIRTY, SizeTable, ZERO_NONE } from './sizes';
 import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from './undo';
 import { WriteBack, type WriteBackPolicy } from './writeback';
+import { writeAllSync } from './writeAll';
 
 const read = promisify(fs.read);
 
@@ -56,6 +57,8 @@ export interface EngineStats {
   shadowWrites: number;
   /** Read misses served from the file without taking a buffer (not admitted). */
   directReads: number;
+  /** Writes of uncached blocks that went straight to the file (not admitted). */
+  directWrites: number;
 }
 
 export interface EngineHooks {
@@ -94,7 +97,7 @@ export class Engine {
   readonly stats: EngineStats = {
     hits: 0, misses: 0, readBytes: 0, writeBytes: 0, writes: 0, evictions: 0, writeBackBytes: 0,
     writeBackBatches: 0, writeBackErrors: 0, fdatasyncs: 0, backPressureSync: 0, backPressureAsync: 0,
-    corruptBuffers: 0, undoWrites: 0, shadowWrites: 0, directReads: 0,
+    corruptBuffers: 0, undoWrites: 0, shadowWrites: 0, directReads: 0, directWrites: 0,
   };
   private readonly pendingFills = new Map<FileState, Map<number, PendingFill>>();
   /**
@@ -546,6 +549,14 @@ export class Engine {
     const oldLast = Math.floor((oldSize - 1) / bs);
     const gap = oldSize % bs !== 0 && oldLast < first && this.index.get(slot, oldLast) !== NIL ? oldLast : -1;
 
+    // A block the cache does not hold, overwritten within one page, with no free buffer: around the cache (writeAround).
+    if (mayIO && first === last && end <= oldSize && this.tx === null && this.pool.freeCount === 0 &&
+        this.index.get(slot, first) === NIL && this.mayWriteAround(file, first, position, length, end)) {
+      const b = this.admits(file, first) ? this.pool.allocate() : NIL;
+      if (b === NIL) return this.writeAround(file, first, src, srcOffset, length, position);
+      this.pool.giveBack(b); // admitted (its second write in a while): the write below takes this free buffer
+    }
+
     // A single cached block rewritten whole: a shadow copy, no undo at all.
     if (first === last && end <= oldSize && this.tx === null && this.pool.freeCount > 0) {
       const b = this.index.get(slot, first);
@@ -723,6 +734,38 @@ export class Engine {
   }
 
   writeBackRatio = 0.5;
+
+  /**
+   * Whether a synchronous write of [position, end) in uncached block `block`
+   * may go straight to the file, around the cache. It keeps G1-G3:
+   *  - no buffer of the block exists (not in the index, no ghost whose
+   *    write-back is in flight), so no older copy can be written back over
+   *    it later, and reads, which miss, read the file and see it (a fill in
+   *    flight is made stale: writeAround);
+   *  - it lies within one page of the file, so the kernel copies it in one
+   *    step that a SIGKILL cannot split (G2): the page-cache write checks for
+   *    a fatal signal only between pages;
+   *  - it changes no size (end <= the cache's size) and lies below zeroFrom,
+   *    so no pending cut of the disk file (R2) can remove it;
+   *  - no transaction is open (its writes must be undoable).
+   * G1: once pwrite returns, the bytes are the kernel's; process death cannot
+   * lose them. Power loss: as for any write not fsynced; fsync syncs the file.
+   */
+  private mayWriteAround(file: FileState, block: number, position: number, length: number, end: number): boolean {
+    return (position % PAGE_BYTES) + length <= PAGE_BYTES && end <= this.sizes.zeroFrom(file.slot) &&
+      file.writable && !file.ghosts.has(block);
+  }
+
+  /** A write around the cache (see mayWriteAround): pwrite, then the file counts as unsynced (fsync and close sync it). */
+  private writeAround(file: FileState, block: number, src: Uint8Array, srcOffset: number, length: number, position: number): number {
+    if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+    writeAllSync(file.fd, [src.subarray(srcOffset, srcOffset + length)], position);
+    this.writeBack.markUnsynced(file);
+    this.stats.writes++;
+    this.stats.writeBytes += length;
+    this.stats.directWrites++;
+    return length;
+  }
 
   /**
    * write() for one block already cached, step for step the protocol of

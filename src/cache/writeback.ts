@@ -115,20 +115,30 @@ export class WriteBack {
   /** Files written back without fdatasync (R1), synced by the background pass. */
   private readonly unsynced = new Set<FileState>();
 
-  private markUnsynced(file: FileState): void {
+  /** The file was written without fdatasync: the background pass syncs it; fsync, close and detach wait for that. */
+  markUnsynced(file: FileState): void {
+    if (!file.unsynced) file.unsyncedSince = Date.now();
     file.unsynced = true;
     this.unsynced.add(file);
   }
 
-  /** One fdatasync per unsynced file with nothing in flight, off the event loop. */
+  /**
+   * One fdatasync, off the event loop, per file unsynced for longer than the
+   * age limit (maxAgeMs: the age at which dirty data is written back), or
+   * closed, with nothing in flight. Not sooner: each sync makes the disk
+   * write what plain fs would leave in the page cache, and the writer pays
+   * for that I/O.
+   */
   private syncUnsynced(): void {
     if (this.stopped || Date.now() < this.backoffUntil) return;
+    const now = Date.now();
     for (const file of this.unsynced) {
       if (!file.unsynced || !this.host.holds(file) || !file.attached) {
         this.unsynced.delete(file);
         continue;
       }
-      if (file.inFlight > 0) continue;
+      // A closed file waits for this sync to let go of its descriptor: no waiting for the age limit.
+      if (file.inFlight > 0 || (file.openCount > 0 && now - file.unsyncedSince < this.policy.maxAgeMs)) continue;
       const p = this.syncTracked(file).finally(() => this.running.delete(p));
       this.running.add(p);
     }
