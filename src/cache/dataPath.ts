@@ -164,6 +164,26 @@ export class DataPath {
     }
   }
 
+  /**
+   * @internal The core of a truncating writeFile (by path with a 'w' flag, or
+   * FileHandle.writeFile of a handle opened so): the file's contents become
+   * src[offset, offset + length). Today a truncation followed by the write,
+   * two steps; the descriptor's position ends after the bytes.
+   */
+  replaceSync(fd: number, src: Uint8Array, offset: number, length: number): void {
+    this.ftruncateSync(fd, 0);
+    this.writeSync(fd, src, offset, length, 0);
+    this.cache.handles.fileDescriptor(fd, 'write').position = length;
+  }
+
+  /** @internal The asynchronous form of replaceSync (waits for room and for a transaction to end). */
+  async replace(fd: number, src: Uint8Array, offset: number, length: number): Promise<void> {
+    await this.cache.txs.transactionEnded();
+    this.ftruncateSync(fd, 0);
+    await this.write(fd, src, offset, length, 0);
+    this.cache.handles.fileDescriptor(fd, 'write').position = length;
+  }
+
   /** @internal ftruncate(2). */
   ftruncateSync(fd: unknown, length: number): void {
     this.cache.txs.refuseDuringTransaction('ftruncate');
