@@ -192,8 +192,8 @@ export class Engine {
 
   /**
    * Waits for room (the asynchronous side of G9): starts write-back of the
-   * oldest dirty buffers and waits for what is in flight, so that a clean
-   * buffer can be evicted. With nothing to wait for, it writes back
+   * oldest dirty buffers and waits until write-back in flight makes some, so
+   * that a clean buffer can be evicted. With nothing to wait for, it writes back
    * synchronously. The caller retries, a bounded number of rounds
    * (dataPath.ts), then completes synchronously.
    */
@@ -202,7 +202,7 @@ export class Engine {
     if (this.pool.freeCount >= blocks) return;
     this.writeBack.pass(true);
     if (this.writeBack.busy) {
-      await this.writeBack.drain();
+      await this.writeBack.room(); // a run written back is enough: its buffers are clean
       return;
     }
     if (this.fillsInFlight > 0) {

@@ -156,6 +156,7 @@ export class WriteBack {
     } finally {
       file.inFlight--;
       this.host.afterIo(file);
+      this.roomMade();
     }
   }
 
@@ -338,6 +339,11 @@ export class WriteBack {
     for (const p of plan) pool.busy[p.b] = 1;
     this.inFlightBuffers += plan.length;
     const sizeVersion = sizes.version(file.slot);
+    // Without an fdatasync to wait for (R1), each run's buffers go CLEAN as
+    // soon as its write returned: room for waiting writers long before the
+    // batch ends. They are a prefix of the plan (runs keep its order).
+    const early = !force && !this.host.syncBeforeClean;
+    let finished = 0;
     let ok = false;
     try {
       if (file.inFlight === 1) this.cutToZeroFrom(file); // R2, R6
@@ -345,6 +351,14 @@ export class WriteBack {
         if (!this.host.holds(file)) return;
         await writeAllAsync(file.fd, run.map((p) => this.view(p)), run[0].block * this.host.reg.blockBytes);
         stats.writeBackBytes += run.reduce((n, p) => n + p.len, 0);
+        if (early && this.host.holds(file)) {
+          this.markUnsynced(file);
+          this.finish(file, run, true);
+          for (const p of run) pool.releaseBusy(p.b, file);
+          this.inFlightBuffers -= run.length;
+          finished += run.length;
+          this.roomMade();
+        }
       }
       if (!this.host.holds(file)) return;
       if (file.inFlight === 1 && sizes.zeroFrom(file.slot) >= ZERO_NONE) {
@@ -367,15 +381,31 @@ export class WriteBack {
       this.host.ioError(err as Error, file, 'write-back');
       if (force) throw err;
     } finally {
+      const rest = finished === 0 ? plan : plan.slice(finished);
       // After the cache closed the region is unmapped: only the counters.
       if (!this.host.isClosed()) {
-        this.finish(file, plan, ok);
-        for (const p of plan) pool.releaseBusy(p.b, file);
+        this.finish(file, rest, ok);
+        for (const p of rest) pool.releaseBusy(p.b, file);
       }
-      this.inFlightBuffers -= plan.length;
+      this.inFlightBuffers -= rest.length;
       file.inFlight--;
       this.host.afterIo(file);
+      this.roomMade();
     }
+  }
+
+  private roomWaiters: Array<() => void> = [];
+
+  /** Resolves when write-back next makes room: a run written, a batch or a sync ended. */
+  room(): Promise<void> {
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private roomMade(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   private cutToZeroFrom(file: FileState): void {
