@@ -1,11 +1,8 @@
 /**
- * The bounds that promise nothing: a file held in a JS Map of 4 KiB Buffers
- * (volatile: "no durability at all"), a bare TypedArray.set into a mapped
- * tmpfs region with the same positions (the physical floor: the copy every
- * riocache write and read must do anyway), and, for writes that must reach
- * the file, that copy plus a crc32c of the bytes and a second copy out of the
- * mapping (the floor of a write that goes through the region to the file:
- * riocache copies in and checksums, the kernel's write copies out).
+ * The two bounds that promise nothing: a file held in a JS Map of 4 KiB
+ * Buffers (volatile: "no durability at all"), and a bare TypedArray.set into
+ * a mapped tmpfs region with the same positions (the physical floor: the
+ * copy every riocache write and read must do anyway).
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -83,7 +80,7 @@ export function mapOfBuffers(id: string, label: string): ContenderDef {
 class MappedFloor implements Target {
   private tail = 0;
 
-  constructor(protected readonly u8: Uint8Array, private readonly handle: object) {}
+  constructor(private readonly u8: Uint8Array, private readonly handle: object) {}
 
   write(src: Buffer, pos: number): void {
     this.u8.set(src, pos);
@@ -111,25 +108,7 @@ class MappedFloor implements Target {
   }
 }
 
-/** The floor of a write through the region to the file: copy in, crc32c, copy out. */
-class CopyCrcCopyFloor extends MappedFloor {
-  private out = Buffer.alloc(0);
-  /** Keeps the checksums live, so the JIT cannot drop them. */
-  crcs = 0;
-
-  override write(src: Buffer, pos: number): void {
-    super.write(src, pos);
-    this.crcs ^= native.crc32c(this.u8, pos, src.length); // the path riocache's buffers use (RIOCACHE_CRC32C forces one)
-    if (this.out.length < src.length) this.out = Buffer.alloc(src.length);
-    this.out.set(this.u8.subarray(pos, pos + src.length));
-  }
-
-  override info(): Record<string, number> {
-    return { crcs: this.crcs & 1 };
-  }
-}
-
-export function mappedFloor(id: string, label: string, flavour: 'copy' | 'copy+crc+copy' = 'copy'): ContenderDef {
+export function mappedFloor(id: string, label: string): ContenderDef {
   return {
     id, label, family: 'floor', mode: 'sync',
     async open(s: TargetSetup) {
@@ -142,7 +121,7 @@ export function mappedFloor(id: string, label: string, flavour: 'copy' | 'copy+c
       fs.closeSync(fd);
       const u8 = new Uint8Array(m.views[0]);
       if (s.prefill !== 'none') for (const [chunk, pos] of prefillChunks(s.pattern, s.fileBytes)) u8.set(chunk, pos);
-      return flavour === 'copy' ? new MappedFloor(u8, m.handle) : new CopyCrcCopyFloor(u8, m.handle);
+      return new MappedFloor(u8, m.handle);
     },
   };
 }

@@ -12,13 +12,14 @@
 import { lmdb } from '../contenders/lmdb';
 import { mapOfBuffers, mappedFloor } from '../contenders/memory';
 import { nodeFs } from '../contenders/nodefs';
+import { copyCrcCopyFloor } from '../contenders/writeFloor';
 import { riocache } from '../contenders/riocache';
 import type { ContenderDef } from '../contenders/types';
 import { KiB, MiB, type TrialDef } from './types';
 
 const floors: ContenderDef[] = [
   mappedFloor('floor', 'TypedArray.set into a mapped region (floor)'),
-  mappedFloor('floor+crc+copy', 'copy in, crc32c, copy out (floor of a write to the file)', 'copy+crc+copy'),
+  copyCrcCopyFloor('floor+crc+copy', 'copy in, crc32c, copy out (floor of a write to the file)'),
 ];
 
 export const sequential: TrialDef = {

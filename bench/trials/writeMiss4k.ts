@@ -8,6 +8,7 @@
  */
 import { mappedFloor } from '../contenders/memory';
 import { nodeFs } from '../contenders/nodefs';
+import { copyCrcCopyFloor } from '../contenders/writeFloor';
 import { riocache } from '../contenders/riocache';
 import { KiB, MiB, type TrialDef } from './types';
 
@@ -27,6 +28,6 @@ export const writeMiss4k: TrialDef = {
     nodeFs('fs.sync', 'fs.writeSync', { api: 'sync' }),
     nodeFs('fs.promise', 'fs.promises FileHandle.write', { api: 'promise' }),
     mappedFloor('floor', 'TypedArray.set into a mapped region (floor)'),
-    mappedFloor('floor+crc+copy', 'copy in, crc32c, copy out (floor of a write to the file)', 'copy+crc+copy'),
+    copyCrcCopyFloor('floor+crc+copy', 'copy in, crc32c, copy out (floor of a write to the file)'),
   ],
 };

@@ -27,7 +27,6 @@ import { CLEAN, DIRTY, FREE, Registry } from './registry';
 import { SIZE_DIRTY, SizeTable, ZERO_NONE } from './sizes';
 import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from './undo';
 import { WriteBack, type WriteBackPolicy } from './writeback';
-import { writeAllSync } from './writeAll';
 
 const read = promisify(fs.read);
 
@@ -138,8 +137,13 @@ export class Engine {
     this.opBlocks = new Float64Array(this.opBlocksMax + 1);
     this.opNew = new Uint8Array(this.opBlocksMax + 1);
     this.opSaved = new Float64Array(this.opBlocksMax + 1);
-    let missedSize = 1024;
-    while (missedSize < 2 * g.bufferCount) missedSize *= 2;
+    // Half as many entries as buffers: a block missed again before about that
+    // many other misses counts as touched twice. A bigger table admits blocks
+    // of a uniform working set many times the region (churn: every admission
+    // evicts a block as likely to be read as itself, for a fill that costs
+    // more than the read around it); a hot block comes back well within it.
+    let missedSize = 256;
+    while (missedSize < g.bufferCount / 2) missedSize *= 2;
     this.missed = new Float64Array(missedSize);
     this.missedMask = missedSize - 1;
     this.writeBack = new WriteBack(
@@ -759,7 +763,8 @@ export class Engine {
   /** A write around the cache (see mayWriteAround): pwrite, then the file counts as unsynced (fsync and close sync it). */
   private writeAround(file: FileState, block: number, src: Uint8Array, srcOffset: number, length: number, position: number): number {
     if (this.pendingFills.size > 0) this.invalidateFill(file, block);
-    writeAllSync(file.fd, [src.subarray(srcOffset, srcOffset + length)], position);
+    let done = 0;
+    while (done < length) done += fs.writeSync(file.fd, src, srcOffset + done, length - done, position + done);
     this.writeBack.markUnsynced(file);
     this.stats.writes++;
     this.stats.writeBytes += length;
