@@ -6,7 +6,7 @@
  *   cache.fs.writeSync(fd, 'hello\n');        // crash-safe when it returns
  *   await cache.close();
  */
-export { openCache, openCacheSync, type CacheOptions } from './cache/open';
+export { openCache, openCacheSync, type CacheOptions } from './open';
 export { Cache, type CacheStats, type FsyncMode } from './cache/cache';
 export { CacheFs } from './fs/sync';
 export { CachePromises, FileHandle } from './fs/promises';

@@ -129,23 +129,12 @@ function openRoot(root: string): number {
 }
 
 /**
- * Opens (or creates) the region, taking its lock (G8). A region whose header
+ * Opens (or creates, with `create`) the region, taking its lock (G8), and
+ * returns the cache over it without its fs facade (src/open.ts adds it). A region whose header
  * says "open" while its lock was free lost its owner: recover it before
  * anything else.
  */
-export function openCacheSync(options: CacheOptions): Cache {
-  return openCacheFile(options, true);
-}
-
-/**
- * @internal openCacheSync for a region that must exist (`riocache recover`):
- * a missing region file is ENOENT naming it, and nothing is created.
- */
-export function openExistingCacheSync(options: CacheOptions): Cache {
-  return openCacheFile(options, false);
-}
-
-function openCacheFile(options: CacheOptions, create: boolean): Cache {
+export function openCacheCore(options: CacheOptions, create: boolean): Cache {
   const v = validateOptions(options);
   const rootFd = openRoot(v.root);
   let region: Region | undefined;
@@ -159,7 +148,7 @@ function openCacheFile(options: CacheOptions, create: boolean): Cache {
     }
     region.writeHeader({ shutdown: 'open', generation: region.header.generation + 1, lastPid: process.pid });
     const cache = new Cache(region, { root: v.root, rootFd, fsync: v.fsync, policy: v.policy, recovery });
-    recovery.journal = cache.settleJournal(region.created);
+    recovery.journal = cache.txs.settleJournal(region.created);
     // After the caller's next await or tick, so a listener attached right after opening hears it.
     if (recovery.ran) setImmediate(() => cache.emit('recovery', recovery));
     return cache;
@@ -169,9 +158,3 @@ function openCacheFile(options: CacheOptions, create: boolean): Cache {
     throw err;
   }
 }
-
-/** The promise form of openCacheSync (the warm reboot itself runs synchronously, before any other I/O). */
-export async function openCache(options: CacheOptions): Promise<Cache> {
-  return openCacheSync(options);
-}
-

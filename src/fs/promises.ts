@@ -36,14 +36,14 @@ export class FileHandle {
     }
     if (buffer === undefined) buffer = Buffer.alloc(16384) as unknown as T;
     const a = readArgs(buffer, offset, length, position);
-    const bytesRead = a.length === 0 ? 0 : await this.cache.read(fd, a.bytes, a.offset, a.length, a.position);
+    const bytesRead = a.length === 0 ? 0 : await this.cache.io.read(fd, a.bytes, a.offset, a.length, a.position);
     return { bytesRead, buffer: buffer as T };
   }
 
   async write<T extends NodeJS.ArrayBufferView | string>(data: T, a?: unknown, b?: unknown, c?: unknown): Promise<{ bytesWritten: number; buffer: T }> {
     const fd = this.live('write');
     const w = writeArgs(data, a, b, c);
-    const bytesWritten = await this.cache.write(fd, w.bytes, w.offset, w.length, w.position);
+    const bytesWritten = await this.cache.io.write(fd, w.bytes, w.offset, w.length, w.position);
     return { bytesWritten, buffer: data };
   }
 
@@ -51,11 +51,11 @@ export class FileHandle {
   async readFile(options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<any> {
     const fd = this.live('read');
     const o = fileOptions(options, 'r', null);
-    const size = Math.max(0, this.cache.sizeOf(fd) - this.cache.positionOf(fd));
+    const size = Math.max(0, this.cache.io.sizeOf(fd) - this.cache.io.positionOf(fd));
     const out = Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {
-      const n = await this.cache.read(fd, out, got, size - got, null);
+      const n = await this.cache.io.read(fd, out, got, size - got, null);
       if (n === 0) break;
       got += n;
     }
@@ -68,7 +68,7 @@ export class FileHandle {
     const fd = this.live('write');
     const o = fileOptions(options, 'w', 'utf8');
     const bytes = dataBytes(data, o.encoding);
-    await this.cache.write(fd, bytes, 0, bytes.length, null);
+    await this.cache.io.write(fd, bytes, 0, bytes.length, null);
   }
 
   async appendFile(data: string | NodeJS.ArrayBufferView, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<void> {
@@ -76,28 +76,28 @@ export class FileHandle {
   }
 
   async stat(): Promise<fs.Stats> {
-    return this.cache.fstatSync(this.live('fstat'));
+    return this.cache.io.fstatSync(this.live('fstat'));
   }
 
   async truncate(len?: number): Promise<void> {
     const fd = this.live('ftruncate');
-    await this.cache.transactionEnded();
-    this.cache.ftruncateSync(fd, checkLength(len));
+    await this.cache.txs.transactionEnded();
+    this.cache.io.ftruncateSync(fd, checkLength(len));
   }
 
   // Every method is async, so a closed handle (or any other failure) is a rejected promise, never a throw.
   async sync(): Promise<void> {
-    await this.cache.fsync(this.live('fsync'), 'fsync');
+    await this.cache.io.fsync(this.live('fsync'), 'fsync');
   }
 
   async datasync(): Promise<void> {
-    await this.cache.fsync(this.live('fdatasync'), 'fdatasync');
+    await this.cache.io.fsync(this.live('fdatasync'), 'fdatasync');
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.cache.closeDescriptor(this.fd);
+    this.cache.handles.closeDescriptor(this.fd);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -110,8 +110,8 @@ export class CachePromises {
 
   open = async (path: fs.PathLike, flags?: string | number, mode?: fs.Mode): Promise<FileHandle> => {
     const f = parseFlags(flags);
-    if ((f & O_TRUNC) !== 0) await this.cache.transactionEnded(); // truncation is not transactional: it waits
-    return new FileHandle(this.cache, this.cache.openSync(path, f, parseMode(mode, 0o666)));
+    if ((f & O_TRUNC) !== 0) await this.cache.txs.transactionEnded(); // truncation is not transactional: it waits
+    return new FileHandle(this.cache, this.cache.handles.open(path, f, parseMode(mode, 0o666)));
   };
 
   readFile = async (path: fs.PathLike | FileHandle, options?: { encoding?: BufferEncoding | null; flag?: string } | BufferEncoding | null): Promise<any> => {
@@ -138,22 +138,22 @@ export class CachePromises {
       await path.writeFile(bytes);
       return;
     }
-    await this.cache.transactionEnded();
-    const fh = new FileHandle(this.cache, this.cache.openSync(path, parseFlags(o.flag), o.mode));
+    await this.cache.txs.transactionEnded();
+    const fh = new FileHandle(this.cache, this.cache.handles.open(path, parseFlags(o.flag), o.mode));
     try {
-      await this.cache.write(fh.fd, bytes, 0, bytes.length, null);
+      await this.cache.io.write(fh.fd, bytes, 0, bytes.length, null);
     } finally {
       await fh.close();
     }
   }
 
   unlink = async (path: fs.PathLike): Promise<void> => {
-    await this.cache.transactionEnded();
-    this.cache.unlinkSync(path);
+    await this.cache.txs.transactionEnded();
+    this.cache.names.unlink(path);
   };
 
   rename = async (oldPath: fs.PathLike, newPath: fs.PathLike): Promise<void> => {
-    await this.cache.transactionEnded();
-    this.cache.renameSync(oldPath, newPath);
+    await this.cache.txs.transactionEnded();
+    this.cache.names.rename(oldPath, newPath);
   };
 }

@@ -20,50 +20,50 @@ export class CacheFs {
   }
 
   openSync = (path: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode | null): number =>
-    this.cache.openSync(path, parseFlags(flags), parseMode(mode, 0o666));
+    this.cache.handles.open(path, parseFlags(flags), parseMode(mode, 0o666));
 
-  closeSync = (fd: number): void => this.cache.closeDescriptor(checkFd(fd));
+  closeSync = (fd: number): void => this.cache.handles.closeDescriptor(checkFd(fd));
 
   readSync = (fd: number, buffer: NodeJS.ArrayBufferView, offsetOrOptions?: number | fs.ReadSyncOptions | null,
     length?: number | null, position?: fs.ReadPosition | null): number => {
     checkFd(fd);
     const a = readArgs(buffer, offsetOrOptions, length, position);
     if (a.length === 0) {
-      this.cache.descriptor(fd, 'read');
+      this.cache.handles.descriptor(fd, 'read');
       return 0;
     }
-    return this.cache.readSync(fd, a.bytes, a.offset, a.length, a.position);
+    return this.cache.io.readSync(fd, a.bytes, a.offset, a.length, a.position);
   };
 
   writeSync = (fd: number, data: NodeJS.ArrayBufferView | string, a?: unknown, b?: unknown, c?: unknown): number => {
     checkFd(fd);
     const w = writeArgs(data, a, b, c);
-    return this.cache.writeSync(fd, w.bytes, w.offset, w.length, w.position);
+    return this.cache.io.writeSync(fd, w.bytes, w.offset, w.length, w.position);
   };
 
-  fsyncSync = (fd: number): void => this.cache.fsyncSync(checkFd(fd), 'fsync');
+  fsyncSync = (fd: number): void => this.cache.io.fsyncSync(checkFd(fd), 'fsync');
 
-  fdatasyncSync = (fd: number): void => this.cache.fsyncSync(checkFd(fd), 'fdatasync');
+  fdatasyncSync = (fd: number): void => this.cache.io.fsyncSync(checkFd(fd), 'fdatasync');
 
-  ftruncateSync = (fd: number, len?: number | null): void => this.cache.ftruncateSync(checkFd(fd), checkLength(len));
+  ftruncateSync = (fd: number, len?: number | null): void => this.cache.io.ftruncateSync(checkFd(fd), checkLength(len));
 
-  fstatSync = (fd: number): fs.Stats => this.cache.fstatSync(checkFd(fd));
+  fstatSync = (fd: number): fs.Stats => this.cache.io.fstatSync(checkFd(fd));
 
-  unlinkSync = (path: fs.PathLike): void => this.cache.unlinkSync(path);
+  unlinkSync = (path: fs.PathLike): void => this.cache.names.unlink(path);
 
-  renameSync = (oldPath: fs.PathLike, newPath: fs.PathLike): void => this.cache.renameSync(oldPath, newPath);
+  renameSync = (oldPath: fs.PathLike, newPath: fs.PathLike): void => this.cache.names.rename(oldPath, newPath);
 
   readFileSync = (path: fs.PathOrFileDescriptor, options?: { encoding?: BufferEncoding | null; flag?: string } | BufferEncoding | null): any => {
     const o = fileOptions(options, 'r', null);
     const isFd = typeof path === 'number';
     const fd = isFd ? checkFd(path) : this.openSync(path as fs.PathLike, o.flag as string);
     try {
-      const from = this.cache.positionOf(fd);
-      const size = Math.max(0, this.cache.sizeOf(fd) - from);
+      const from = this.cache.io.positionOf(fd);
+      const size = Math.max(0, this.cache.io.sizeOf(fd) - from);
       const out = Buffer.allocUnsafe(size);
       let got = 0;
       while (got < size) {
-        const n = this.cache.readSync(fd, out, got, size - got, null);
+        const n = this.cache.io.readSync(fd, out, got, size - got, null);
         if (n === 0) break;
         got += n;
       }
@@ -86,9 +86,9 @@ export class CacheFs {
     const o = fileOptions(options, flag, 'utf8');
     const bytes = dataBytes(data, o.encoding);
     const isFd = typeof file === 'number';
-    const fd = isFd ? checkFd(file) : this.cache.openSync(file as fs.PathLike, parseFlags(o.flag), o.mode);
+    const fd = isFd ? checkFd(file) : this.cache.handles.open(file as fs.PathLike, parseFlags(o.flag), o.mode);
     try {
-      this.cache.writeSync(fd, bytes, 0, bytes.length, null);
+      this.cache.io.writeSync(fd, bytes, 0, bytes.length, null);
     } finally {
       if (!isFd) this.closeSync(fd);
     }

@@ -24,7 +24,7 @@ import { SIZE_DIRTY, SizeTable } from '../cache/sizes';
 import { writeAllSync } from '../cache/writeAll';
 import { Segments } from '../cache/segments';
 import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from '../cache/undo';
-import { checkRelativePath } from '../fs/paths';
+import { checkRelativePath } from '../cache/paths';
 import { quarantine, LOST_AND_FOUND, type QuarantineRecord } from './quarantine';
 import { emptyReport, type ListRepair, type RecoveryReport } from './report';
 

@@ -11,11 +11,11 @@ export function abandon(cache: Cache): void {
     engine: { writeBack: { stop(): void }; files: Array<{ fd: number } | undefined> };
     region: { close(): void };
     rootFd: number;
-    descriptors: Map<number, { kind: string; fd?: number }>;
+    handles: { descriptors: Map<number, { kind: string; fd?: number }> };
   };
   c.engine.writeBack.stop();
   for (const f of c.engine.files) if (f && f.fd >= 0) fs.closeSync(f.fd);
-  for (const d of c.descriptors.values()) if (d.kind === 'directory' && d.fd !== undefined) fs.closeSync(d.fd);
+  for (const d of c.handles.descriptors.values()) if (d.kind === 'directory' && d.fd !== undefined) fs.closeSync(d.fd);
   c.region.close();
   fs.closeSync(c.rootFd);
 }

@@ -36,7 +36,7 @@ export const worldOptions = (w: World) => cacheOptions(w.region, w.root);
  * its backing file, which must agree).
  */
 export function closeAndSnapshot(cache: Cache, w: World): Map<string, Buffer> {
-  const segments = (cache as unknown as { segments: { all(): Array<{ name: string; view: Uint8Array }> } }).segments.all();
+  const segments = (cache as unknown as { txs: { segments: { all(): Array<{ name: string; view: Uint8Array }> } } }).txs.segments.all();
   const copies = segments.map((s) => [`segment:${s.name}`, Buffer.from(s.view)] as const);
   cache.closeSync();
   const state = snapshot(w.root);

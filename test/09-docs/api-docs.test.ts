@@ -183,8 +183,7 @@ describe('docs/api.md', () => {
     expect([...fsHidden].sort()).toEqual(['cache', 'writeWhole']);
     const cacheHidden = hiddenMembers('src/cache/cache.ts', 'Cache');
     for (const name of [
-      'engine', 'rootFd', 'openSync', 'descriptor', 'fileDescriptor', 'txCommit', 'descriptors', 'assertOpen',
-      'region', 'read', 'write', 'fsync',
+      'engine', 'rootFd', 'handles', 'io', 'names', 'txs', 'assertOpen', 'needsFlush', 'shut', 'region',
     ]) {
       expect(cacheHidden.has(name), `${name} should be hidden`).toBe(true);
     }

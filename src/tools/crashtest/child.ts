@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { resolve } from 'node:path';
-import { openCacheSync } from '../../cache/open';
+import { openCacheSync } from '../../open';
 import { sendLine, WorkloadContext, type Workload } from './context';
 import { encode } from './protocol';
 import { builtins } from './workloads';

@@ -19,7 +19,7 @@ import { DIRTY_LIST, List, LRU } from '../../cache/lists';
 import { Registry } from '../../cache/registry';
 import { SIZE_DIRTY, SizeTable } from '../../cache/sizes';
 import { UndoLog } from '../../cache/undo';
-import { checkRelativePath } from '../../fs/paths';
+import { checkRelativePath } from '../../cache/paths';
 import { RioError } from '../../errors';
 
 export type RegionVerdict = 'clean' | 'live' | 'crashed' | 'damaged' | 'unreadable';

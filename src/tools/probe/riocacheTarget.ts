@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { openCacheSync } from '../../cache/open';
+import { openCacheSync } from '../../open';
 import type { Cache } from '../../cache/cache';
 import type { Settings } from './options';
 import type { ProbeTarget, TargetFacts } from './target';

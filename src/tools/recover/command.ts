@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Cache } from '../../cache/cache';
-import { openExistingCacheSync } from '../../cache/open';
+import { openExistingCacheSync } from '../../open';
 import { systemError } from '../../errors';
 import { formatBytes } from '../../options';
 import type { RecoveryReport } from '../../recovery/report';

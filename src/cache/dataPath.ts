@@ -1,0 +1,263 @@
+/**
+ * The data calls on descriptors: read, write, ftruncate, fsync and fstat,
+ * in their synchronous and asynchronous cores (the fs facade derives every
+ * face from these). The bytes move in Engine; this layer resolves the
+ * descriptor, its position and mode, chunks large writes so that each chunk
+ * is atomic (G2), and verifies clean buffers a warm reboot kept before their
+ * first use.
+ */
+import * as fs from 'node:fs';
+import { asSystemError, systemError } from '../errors';
+import type { QuarantineRecord } from '../recovery/quarantine';
+import type { Cache } from './cache';
+import type { Need } from './engine';
+import type { FileState } from './files';
+import type { Transaction } from './transaction';
+
+/**
+ * Rounds an asynchronous read or write may wait for a fill or for room before
+ * it completes synchronously: every loop has a bound, whatever races it meets.
+ */
+const ASYNC_ROUNDS_MAX = 16;
+
+export class DataPath {
+  /** Buffers to verify on first use (clean buffers kept by a warm reboot). */
+  private readonly unverified: Uint8Array;
+  private unverifiedCount = 0;
+
+  constructor(private readonly cache: Cache) {
+    this.unverified = new Uint8Array(cache.region.geometry.bufferCount);
+  }
+
+  /** A clean buffer the warm reboot kept: verified before its first use. */
+  markUnverified(b: number): void {
+    this.unverified[b] = 1;
+    this.unverifiedCount++;
+  }
+
+  /** @internal read(2) at `position`, or at the descriptor's position when null. */
+  readSync(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): number {
+    const d = this.cache.handles.fileDescriptor(fd, 'read');
+    if (!d.readable) throw systemError('EBADF', 'read');
+    this.cache.assertOpen('read');
+    const pos = position ?? d.position;
+    this.verifyRange(d.file, pos, length);
+    const n = this.cache.engine.read(d.file, dst, offset, length, pos, true) as number;
+    if (position === null) d.position = pos + n;
+    return n;
+  }
+
+  /** @internal read(2) for FileHandle.read: waits for a fill instead of blocking. Arguments are not validated. */
+  async read(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
+    const d = this.cache.handles.fileDescriptor(fd, 'read');
+    if (!d.readable) throw systemError('EBADF', 'read');
+    // Bounded: after ASYNC_ROUNDS_MAX rounds of waiting, finish synchronously.
+    for (let round = 0; ; round++) {
+      this.cache.assertOpen('read');
+      const pos = position ?? d.position;
+      this.verifyRange(d.file, pos, length);
+      const r = this.cache.engine.read(d.file, dst, offset, length, pos, round >= ASYNC_ROUNDS_MAX);
+      if (typeof r === 'number') {
+        if (position === null) d.position = pos + r;
+        return r;
+      }
+      await this.satisfy(r);
+    }
+  }
+
+  /** @internal write(2): each call is atomic (G2) up to atomicWriteBytesMax. */
+  writeSync(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): number {
+    this.cache.txs.refuseDuringTransaction('write');
+    return this.writeDescriptorSync(fd, src, offset, length, position, null);
+  }
+
+  /** @internal write(2) for FileHandle.write: waits for room and for a transaction to end. Arguments are not validated. */
+  async write(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
+    await this.cache.txs.transactionEnded();
+    return this.writeDescriptor(fd, src, offset, length, position, null);
+  }
+
+  /** `log` (a transaction's) receives every range written. */
+  writeDescriptorSync(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null, log: Transaction | null): number {
+    const d = this.cache.handles.fileDescriptor(fd, 'write');
+    if (!d.writable) throw systemError('EBADF', 'write');
+    this.cache.assertOpen('write');
+    const e = this.cache.engine;
+    const max = e.atomicWriteBytesMax;
+    this.verifyRange(d.file, d.append ? e.sizes.size(d.file.slot) : position ?? d.position, length);
+    // Larger writes go in chunks, each atomic, in order: a cut shows a prefix of them.
+    const start = position ?? d.position;
+    let done = 0;
+    while (done < length) {
+      const pos = d.append ? e.sizes.size(d.file.slot) : start + done;
+      const n = Math.min(max, length - done);
+      e.write(d.file, src, offset + done, n, pos, true);
+      log?.writes.push({ file: d.file, offset: pos, length: n });
+      done += n;
+      if (position === null) d.position = pos + n; // pwrite never moves the offset, even with O_APPEND
+    }
+    if (d.sync && this.cache.fsyncMode === 'disk' && !log) this.syncFile(d.file);
+    return length;
+  }
+
+  async writeDescriptor(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null, log: Transaction | null): Promise<number> {
+    const d = this.cache.handles.fileDescriptor(fd, 'write');
+    if (!d.writable) throw systemError('EBADF', 'write');
+    const e = this.cache.engine;
+    const start = position ?? d.position;
+    let done = 0;
+    let rounds = 0;
+    while (done < length) {
+      this.cache.assertOpen('write');
+      if (log) log.assertActive('write');
+      const pos = d.append ? e.sizes.size(d.file.slot) : start + done;
+      const n = Math.min(e.atomicWriteBytesMax, length - done);
+      this.verifyRange(d.file, pos, n);
+      // Bounded: after ASYNC_ROUNDS_MAX rounds of waiting, finish synchronously.
+      const r = e.write(d.file, src, offset + done, n, pos, rounds >= ASYNC_ROUNDS_MAX);
+      if (typeof r !== 'number') {
+        rounds++;
+        await this.satisfy(r);
+        continue;
+      }
+      rounds = 0;
+      log?.writes.push({ file: d.file, offset: pos, length: n });
+      done += n;
+      if (position === null) d.position = pos + n; // pwrite never moves the offset, even with O_APPEND
+    }
+    if (d.sync && this.cache.fsyncMode === 'disk' && !log) await this.syncFileAsync(d.file);
+    return length;
+  }
+
+  private async satisfy(need: Need): Promise<void> {
+    if (need.kind === 'fill') await this.cache.engine.fillAsync(need.file, need.block, need.keep);
+    else await this.cache.engine.makeSpace(need.blocks);
+  }
+
+  /**
+   * Clean buffers kept by a warm reboot are verified on first use, read or
+   * write (the reboot itself reads only dirty data): one that fails is dropped
+   * and re-read from disk. A write must not go first: recomputing the checksum
+   * over damaged bytes would launder the damage.
+   */
+  private verifyRange(file: FileState, position: number, length: number): void {
+    if (this.unverifiedCount === 0) return;
+    const e = this.cache.engine;
+    const first = Math.floor(position / e.bs);
+    const last = Math.floor((position + Math.max(1, length) - 1) / e.bs);
+    for (let block = first; block <= last && block - first < e.reg.count; block++) {
+      const b = e.index.get(file.slot, block);
+      if (b === -1 || this.unverified[b] === 0) continue;
+      this.unverified[b] = 0;
+      this.unverifiedCount--;
+      if (e.reg.state(b) !== 1) continue;
+      const actual = e.reg.compute(b, e.reg.len(b));
+      if (actual !== e.reg.crc(b)) {
+        e.stats.corruptBuffers++;
+        this.cache.emit('corruption', {
+          file: file.path, offset: block * e.bs, length: e.reg.len(b), expectedCrc: e.reg.crc(b), actualCrc: actual,
+          regionUuid: this.cache.region.header.uuid, buffer: b, detectedAt: new Date().toISOString(), detectedBy: 'verify',
+          saved: null,
+        } satisfies QuarantineRecord);
+        e.pool.drop(b); // clean: the disk has the bytes
+      }
+    }
+  }
+
+  /**
+   * @internal The core of a truncating writeFile (by path with a 'w' flag, or
+   * FileHandle.writeFile of a handle opened so): the file's contents become
+   * src[offset, offset + length). Today a truncation followed by the write,
+   * two steps; the descriptor's position ends after the bytes.
+   */
+  replaceSync(fd: number, src: Uint8Array, offset: number, length: number): void {
+    this.ftruncateSync(fd, 0);
+    this.writeSync(fd, src, offset, length, 0);
+    this.cache.handles.fileDescriptor(fd, 'write').position = length;
+  }
+
+  /** @internal The asynchronous form of replaceSync (waits for room and for a transaction to end). */
+  async replace(fd: number, src: Uint8Array, offset: number, length: number): Promise<void> {
+    await this.cache.txs.transactionEnded();
+    this.ftruncateSync(fd, 0);
+    await this.write(fd, src, offset, length, 0);
+    this.cache.handles.fileDescriptor(fd, 'write').position = length;
+  }
+
+  /** @internal ftruncate(2). */
+  ftruncateSync(fd: unknown, length: number): void {
+    this.cache.txs.refuseDuringTransaction('ftruncate');
+    const d = this.cache.handles.fileDescriptor(fd, 'ftruncate');
+    if (!d.writable) throw systemError('EINVAL', 'ftruncate');
+    this.cache.assertOpen('ftruncate');
+    this.cache.engine.truncate(d.file, length);
+  }
+
+  /** @internal fsync/fdatasync: 'disk' writes back and syncs (G4); 'rio' trusts the region. */
+  fsyncSync(fd: unknown, syscall: 'fsync' | 'fdatasync'): void {
+    const d = this.cache.handles.descriptor(fd, syscall);
+    this.cache.assertOpen(syscall);
+    if (d.kind === 'directory') {
+      fs.fsyncSync(d.fd);
+      return;
+    }
+    if (this.cache.fsyncMode === 'rio') return;
+    try {
+      this.syncFile(d.file);
+    } catch (err) {
+      throw asSystemError(err, syscall);
+    }
+  }
+
+  /** @internal fsync/fdatasync for FileHandle.sync/datasync. */
+  async fsync(fd: unknown, syscall: 'fsync' | 'fdatasync'): Promise<void> {
+    const d = this.cache.handles.descriptor(fd, syscall);
+    this.cache.assertOpen(syscall);
+    if (d.kind === 'directory') {
+      fs.fsyncSync(d.fd);
+      return;
+    }
+    if (this.cache.fsyncMode === 'rio') return;
+    try {
+      await this.syncFileAsync(d.file);
+    } catch (err) {
+      throw asSystemError(err, syscall);
+    }
+  }
+
+  /** @internal fstat(2): the disk's metadata with the cache's size. */
+  fstatSync(fd: unknown): fs.Stats {
+    const d = this.cache.handles.descriptor(fd, 'fstat');
+    this.cache.assertOpen('fstat');
+    if (d.kind === 'directory') return fs.fstatSync(d.fd);
+    const file = d.file;
+    const st = fs.fstatSync(file.fd);
+    const size = this.cache.engine.sizes.size(file.slot);
+    st.size = size;
+    st.blocks = Math.max(st.blocks, Math.ceil(size / 512));
+    return st;
+  }
+
+  /** @internal The cache's view of a path's size, for statSync/readFile. */
+  sizeOf(fd: unknown): number {
+    return this.cache.engine.sizes.size(this.cache.handles.fileDescriptor(fd, 'fstat').file.slot);
+  }
+
+  /** @internal The descriptor's current position, for a read (EBADF when not open for reading). */
+  positionOf(fd: unknown): number {
+    const d = this.cache.handles.fileDescriptor(fd, 'read');
+    if (!d.readable) throw systemError('EBADF', 'read');
+    return d.position;
+  }
+
+  /** fsync of one file in 'disk' mode: a checkpoint first if the journal holds melds of it. */
+  syncFile(file: FileState): void {
+    if (this.cache.txs.journal.touchedFiles.has(file.path)) this.cache.txs.checkpoint();
+    this.cache.engine.flushFileSync(file);
+  }
+
+  async syncFileAsync(file: FileState): Promise<void> {
+    if (this.cache.txs.journal.touchedFiles.has(file.path)) this.cache.txs.checkpoint();
+    await this.cache.engine.writeBack.flushFile(file);
+  }
+}

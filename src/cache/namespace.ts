@@ -1,0 +1,130 @@
+/**
+ * Namespace calls that involve cached files: unlink and rename. Each is a
+ * disk operation bracketed by a namespace intent in the region (docs/format.md
+ * §9): arm, change the disk, commit the file table, disarm. A cut anywhere
+ * after arming is completed by recovery.
+ */
+import * as fs from 'node:fs';
+import { native } from '../native';
+import { asSystemError, systemError } from '../errors';
+import { FILE_ACTIVE, FILE_ORPHAN, INTENT_RENAME, INTENT_UNLINK } from '../region/format';
+import { renameEntries } from '../recovery/scanner';
+import { confine } from './paths';
+import type { Cache } from './cache';
+import type { FileEntry } from './fileTable';
+import type { FileState } from './files';
+
+const O_PATH = 0o10000000;
+
+export class Namespace {
+  constructor(private readonly cache: Cache) {}
+
+  /** (dev, ino) of what `path` names beneath the root, without following a final symlink. */
+  private identityAt(os: string): { dev: number; ino: number; isDirectory: boolean } | null {
+    let fd: number;
+    try {
+      fd = native.openBeneath(this.cache.rootFd, os, O_PATH | fs.constants.O_NOFOLLOW, 0);
+    } catch {
+      return null;
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      return { dev: st.dev, ino: st.ino, isDirectory: st.isDirectory() };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /**
+   * @internal unlink(2). For a cached file: arm the intent (the commit),
+   * unlink on disk, update the file table, disarm. A cut anywhere after
+   * arming is completed by recovery.
+   */
+  unlink(path: unknown): void {
+    this.cache.assertOpen('unlink');
+    this.cache.txs.refuseDuringTransaction('unlink');
+    const p = confine(this.cache.root, path, 'unlink');
+    const e = this.cache.engine;
+    const slot = e.fileTable.slotOf(p.key);
+    const file = slot >= 0 ? e.files[slot] : undefined;
+    if (!file) {
+      this.diskUnlink(p.os, p.shown);
+      return;
+    }
+    e.intent.arm(INTENT_UNLINK, file.dev, file.ino, p.key, '');
+    try {
+      this.diskUnlink(p.os, p.shown);
+    } catch (err) {
+      e.intent.disarm();
+      throw err;
+    }
+    this.cache.handles.orphanOrFree([file]);
+    e.intent.disarm();
+  }
+
+  private diskUnlink(os: string, shown: string): void {
+    try {
+      native.unlinkBeneath(this.cache.rootFd, os.replace(/\/+$/, ''), false);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EXDEV') throw systemError('EACCES', 'unlink', shown, undefined, 'permission denied (the path leads out of the cache root)');
+      if (code === 'EINVAL') throw systemError('EISDIR', 'unlink', shown); // "." or ".."
+      throw asSystemError(err, 'unlink', shown);
+    }
+  }
+
+  /**
+   * @internal rename(2), files or directories. With cached files involved:
+   * arm the intent, rename on disk, rewrite the file table, disarm.
+   */
+  rename(from: unknown, to: unknown): void {
+    this.cache.assertOpen('rename');
+    this.cache.txs.refuseDuringTransaction('rename');
+    const a = confine(this.cache.root, from, 'rename', 'oldPath');
+    const b = confine(this.cache.root, to, 'rename', 'newPath');
+    const e = this.cache.engine;
+    const entries = e.fileTable.entries;
+    const involved = entries.some((x) => x.state === FILE_ACTIVE &&
+      (x.path === a.key || x.path.startsWith(a.key + '/') || x.path === b.key));
+    const disk = () => {
+      try {
+        native.renameBeneath(this.cache.rootFd, a.os.replace(/\/+$/, ''), b.os.replace(/\/+$/, ''));
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EXDEV') throw systemError('EACCES', 'rename', a.shown, b.shown, 'permission denied (a path leads out of the cache root)');
+        throw asSystemError(err, 'rename', a.shown, b.shown);
+      }
+    };
+    if (!involved || a.key === '.' || b.key === '.') {
+      disk();
+      return;
+    }
+    const moved = this.identityAt(a.os.replace(/\/+$/, ''));
+    if (!moved) {
+      disk(); // fails with the kernel's error (ENOENT, …)
+      return;
+    }
+    e.intent.arm(INTENT_RENAME, moved.dev, moved.ino, a.key, b.key);
+    try {
+      disk();
+    } catch (err) {
+      e.intent.disarm();
+      throw err;
+    }
+    const next = entries.map((x) => ({ ...x }));
+    const changed = renameEntries(next, a.key, b.key, moved.ino);
+    const replaced: FileState[] = [];
+    const changes = new Map<number, FileEntry>();
+    for (const s of changed) {
+      const f = e.files[s];
+      if (next[s].state === FILE_ORPHAN) {
+        if (f) replaced.push(f);
+      } else {
+        changes.set(s, next[s]);
+        if (f) f.path = next[s].path;
+      }
+    }
+    this.cache.handles.orphanOrFree(replaced, changes); // one table commit for the moves and the replaced file
+    e.intent.disarm();
+  }
+}
