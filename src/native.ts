@@ -43,6 +43,12 @@ export interface NativeAddon {
   persistAt(): void;
   /** Copies `src` into a region view and checksums the copy (one pass over the bytes in L1). */
   copyInCrcAt(src: Uint8Array): void;
+  /**
+   * Checksums `count` region ranges in one call: each job is VERIFY_JOB_WORDS
+   * words [view id, offset, length, seed, expected crc, actual crc (out)].
+   * Returns how many differ from their expected crc.
+   */
+  verifyAt(jobs: Uint32Array, count: number): number;
   scratch: ArrayBuffer;
 }
 

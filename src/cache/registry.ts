@@ -5,7 +5,7 @@
 import { mix4 } from '../region/checksum';
 import { C, CLEAN, CONTROL_OFFSET, D, DESCRIPTOR_WORDS, DIRTY, FREE, NIL, SEL_BIT, STATE_MASK, WRITING } from '../region/format';
 import type { Geometry } from '../region/geometry';
-import type { RegionMemory } from '../region/primitives';
+import { type RegionMemory, VERIFY_JOB_WORDS } from '../region/primitives';
 
 export { CLEAN, DIRTY, FREE, WRITING };
 
@@ -108,6 +108,29 @@ export class Registry {
   /** Checksum of the buffer's first `len` bytes under its identity. */
   compute(b: number, len: number): number {
     return this.mem.crc(this.viewId(b), this.viewOffset(b), len, this.seedOf(b)) >>> 0;
+  }
+
+  /**
+   * Checks the stored checksum of each buffer against its first `len` bytes
+   * (under its identity seed) in one native call, a read. Returns the
+   * checksum computed for each buffer, index for index, and how many differ
+   * from the stored one.
+   */
+  verify(buffers: readonly number[]): { actual: Uint32Array; mismatches: number } {
+    const jobs = new Uint32Array(buffers.length * VERIFY_JOB_WORDS);
+    for (let i = 0; i < buffers.length; i++) {
+      const b = buffers[i];
+      const w = i * VERIFY_JOB_WORDS;
+      jobs[w] = this.viewId(b);
+      jobs[w + 1] = this.viewOffset(b);
+      jobs[w + 2] = this.len(b);
+      jobs[w + 3] = this.seedOf(b);
+      jobs[w + 4] = this.crc(b);
+    }
+    const mismatches = this.mem.verifyMany(jobs, buffers.length);
+    const actual = new Uint32Array(buffers.length);
+    for (let i = 0; i < buffers.length; i++) actual[i] = jobs[i * VERIFY_JOB_WORDS + 5];
+    return { actual, mismatches };
   }
 
   // ---- changes (each documented in docs/format.md §4) ----

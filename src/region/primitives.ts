@@ -23,6 +23,9 @@ import { native } from '../native';
 
 export type PersistMode = 'none' | 'cpu' | 'msync';
 
+/** Words of one job of `verifyMany` (native/fastcalls.cc, verifyAt). */
+export const VERIFY_JOB_WORDS = 6;
+
 /** Where a byte range lives: the metadata view or one of the data views. */
 export interface TraceOp {
   kind: 'store' | 'commit' | 'cas' | 'bytes' | 'move' | 'fill' | 'float';
@@ -195,6 +198,15 @@ export class RegionMemory {
     s[3] = seed;
     native.crcAt();
     return s[7];
+  }
+
+  /**
+   * crc32c of many ranges of the region in one native call (a read): jobs of
+   * VERIFY_JOB_WORDS words [view id, offset, length, seed, expected, actual],
+   * `actual` filled in. Returns how many jobs' actual differs from expected.
+   */
+  verifyMany(jobs: Uint32Array, count: number): number {
+    return native.verifyAt(jobs, count);
   }
 
   /**
