@@ -566,12 +566,13 @@ export class Engine {
     const oldLast = Math.floor((oldSize - 1) / bs);
     const gap = oldSize % bs !== 0 && oldLast < first && this.index.get(slot, oldLast) !== NIL ? oldLast : -1;
 
-    // A block the cache does not hold, overwritten within one page, with no free buffer: around the cache (writeAround).
+    // A block the cache does not hold, overwritten within one page, and no buffer free or clean (write-back has
+    // fallen behind): around the cache (writeAround) instead of writing back inline.
     if (mayIO && first === last && end <= oldSize && this.tx === null && this.pool.freeCount === 0 &&
         this.index.get(slot, first) === NIL && this.mayWriteAround(file, first, position, length, end)) {
-      const b = this.admits(file, first) ? this.pool.allocate() : NIL;
+      const b = this.pool.allocate();
       if (b === NIL) return this.writeAround(file, first, src, srcOffset, length, position);
-      this.pool.giveBack(b); // admitted (its second write in a while): the write below takes this free buffer
+      this.pool.giveBack(b); // a clean buffer was evicted: the write below takes it
     }
 
     // A single cached block rewritten whole: a shadow copy, no undo at all.
