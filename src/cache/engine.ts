@@ -54,9 +54,9 @@ export interface EngineStats {
   undoWrites: number;
   /** Whole-block overwrites done by a shadow buffer (no undo). */
   shadowWrites: number;
-  /** Read misses served from the file without taking a buffer (not admitted). */
+  /** Read misses served from the file without taking a buffer (none free or clean). */
   directReads: number;
-  /** Writes of uncached blocks that went straight to the file (not admitted). */
+  /** Writes of uncached blocks that went straight to the file (no buffer free or clean). */
   directWrites: number;
 }
 
