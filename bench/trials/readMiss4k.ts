@@ -1,14 +1,11 @@
 /**
  * 4 KiB read miss: riocache's cache (64 MiB) is a quarter of the file
  * (256 MiB) and the reads visit every block once in a seeded random order,
- * over and over: under LRU every read would miss and fill a buffer from the
- * file. riocache admits a missed block only while a buffer is free or on its
- * second miss in a while, and otherwise reads around the cache into the
- * caller's buffer, so the blocks it holds stay and about a quarter of the
- * reads hit; a miss costs riocache a pread plus its bookkeeping, fs.readSync
- * is that pread alone. The file is in the OS page cache for every contender.
- * lmdb, the Map and the floor have no miss to compare (they hold everything
- * in memory).
+ * over and over, so under LRU every read misses and fills a buffer from the
+ * file. The file is in the OS page cache for every contender, so a miss
+ * costs riocache a pread plus its bookkeeping; fs.readSync is that pread
+ * alone. lmdb, the Map and the floor have no miss to compare (they hold
+ * everything in memory).
  */
 import { nodeFs } from '../contenders/nodefs';
 import { riocache } from '../contenders/riocache';
@@ -17,7 +14,7 @@ import { KiB, MiB, type TrialDef } from './types';
 export const readMiss4k: TrialDef = {
   id: 'read-miss-4k',
   title: '4 KiB read miss',
-  description: 'pread of 4 KiB, every block of a file 4× the cache once per cycle in a random order (LRU would miss every time)',
+  description: 'pread of 4 KiB, every block of a file 4× the cache once per cycle in a random order, so riocache always misses',
   op: 'read',
   unit: 'ns/op',
   workload: (quick) => ({

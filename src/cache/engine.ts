@@ -54,9 +54,9 @@ export interface EngineStats {
   undoWrites: number;
   /** Whole-block overwrites done by a shadow buffer (no undo). */
   shadowWrites: number;
-  /** Read misses served from the file without taking a buffer (not admitted). */
+  /** Read misses served from the file without taking a buffer (none free or clean). */
   directReads: number;
-  /** Writes of uncached blocks that went straight to the file (not admitted). */
+  /** Writes of uncached blocks that went straight to the file (no buffer free or clean). */
   directWrites: number;
 }
 
@@ -137,15 +137,6 @@ export class Engine {
     this.opBlocks = new Float64Array(this.opBlocksMax + 1);
     this.opNew = new Uint8Array(this.opBlocksMax + 1);
     this.opSaved = new Float64Array(this.opBlocksMax + 1);
-    // Half as many entries as buffers: a block missed again before about that
-    // many other misses counts as touched twice. A bigger table admits blocks
-    // of a uniform working set many times the region (churn: every admission
-    // evicts a block as likely to be read as itself, for a fill that costs
-    // more than the read around it); a hot block comes back well within it.
-    let missedSize = 256;
-    while (missedSize < g.bufferCount / 2) missedSize *= 2;
-    this.missed = new Float64Array(missedSize);
-    this.missedMask = missedSize - 1;
     this.writeBack = new WriteBack(
       {
         reg: this.reg, sizes: this.sizes, pool: this.pool, dirtyList: this.dirtyList, stats: this.stats,
@@ -233,34 +224,6 @@ export class Engine {
     }
   }
 
-  // ---------------------------------------------------------------- admission
-
-  /**
-   * Recently missed blocks that were read around the cache (a direct-mapped
-   * table of keys: transient, a collision only forgets one). A read miss takes
-   * a buffer when one is free, or when its block missed recently (its second
-   * touch) and a clean buffer can be evicted; otherwise the bytes go from the
-   * file straight into the caller's buffer and the cache keeps what it holds.
-   * A scan or a working set many times the region therefore does not churn
-   * the cache (each churned miss would cost a fill and an eviction on top of
-   * the read), while a block read twice in a while is kept.
-   */
-  private readonly missed: Float64Array;
-  private readonly missedMask: number;
-
-  /** Whether a missed block should take a buffer; records the miss when not. */
-  private admits(file: FileState, block: number): boolean {
-    if (this.pool.freeCount > 0) return true;
-    const key = block * this.files.length + file.slot + 1;
-    const h = (Math.imul(block | 0, 0x9e3779b1) ^ Math.imul(file.slot + 1, 0x85ebca6b) ^ Math.floor(block / 0x100000000)) & this.missedMask;
-    if (this.missed[h] === key) {
-      this.missed[h] = 0;
-      return true;
-    }
-    this.missed[h] = key;
-    return false;
-  }
-
   // ---------------------------------------------------------------- fills
 
   private liveBytes(file: FileState, block: number): number {
@@ -290,14 +253,16 @@ export class Engine {
   }
 
   /**
-   * A read miss of the synchronous API: the block's buffer if it was admitted
-   * (filled), else NIL after copying bytes [from, to) of the block from the
-   * disk straight into dst at dstAt. A read never writes back: it fills a
-   * free or clean buffer or none, so it never waits for room (G9).
+   * A read miss of the synchronous API: the block's buffer, filled, when a
+   * buffer is free or a clean one can be evicted (LRU order, CLOCK's second
+   * chance: the cache-size probe relies on it); else NIL after copying bytes
+   * [from, to) of the block from the disk straight into dst at dstAt. A read
+   * never writes back, so it never waits for room and never fails for lack
+   * of it (G9), whatever write-back has in flight.
    */
   private missSync(file: FileState, block: number, dst: Uint8Array, dstAt: number, from: number, to: number): number {
     let b = this.pool.takeGhost(file, block);
-    if (b === NIL && this.admits(file, block)) b = this.pool.allocate();
+    if (b === NIL) b = this.pool.allocate();
     if (b !== NIL) return this.fillSync(file, block, b);
     const got = this.readBlockSync(file, block, dst, dstAt, from, to);
     const valid = Math.max(from, this.validTo(file, block, got));
@@ -332,11 +297,12 @@ export class Engine {
   }
 
   /**
-   * The asynchronous miss. A block to keep (a write needs it) or admitted is
-   * read into a reserved buffer and published only if still wanted; any
-   * other is read into memory of its own (staged) for the read that asked,
-   * which takes it on its retry unless a write, a truncation or a drop of the
-   * block made it stale meanwhile.
+   * The asynchronous miss. The block is read into a reserved buffer (free,
+   * or a clean one evicted) and published only if still wanted. A read that
+   * finds none (every buffer dirty or in flight), or a quarter of the region
+   * already in fills, reads into memory of its own (staged) instead, which it
+   * takes on its retry unless a write, a truncation or a drop of the block
+   * made it stale meanwhile; a write's fill (`keep`) waits for room.
    */
   async fillAsync(file: FileState, block: number, keep: boolean): Promise<void> {
     if (this.index.get(file.slot, block) !== NIL) return;
@@ -350,7 +316,7 @@ export class Engine {
       return; // the caller retries
     }
     const room = this.fillsInFlight < this.fillsInFlightMax;
-    const b = room && (keep || this.admits(file, block)) ? this.pool.allocate() : NIL;
+    const b = room ? this.pool.allocate() : NIL;
     if (b === NIL && keep) {
       await this.makeSpace(1);
       return; // the caller retries

@@ -106,9 +106,7 @@ describe('npm run bench:quick', () => {
     // riocache really missed in the miss trial and really hit in the hit trial.
     const rio = (trial: string) => report.trials.find((x: { id: string }) => x.id === trial).contenders.find((c: { id: string }) => c.id === 'rio.sync');
     expect(rio('read-hit-4k').runs[0].info.hitRatio).toBe(1);
-    // The miss trial misses mostly: its reads around the cache are misses that took no buffer.
-    expect(rio('read-miss-4k').runs[0].info.hitRatio).toBeLessThan(0.5);
-    expect(rio('read-miss-4k').runs[0].info.directReads).toBeGreaterThan(0);
+    expect(rio('read-miss-4k').runs[0].info.hitRatio).toBe(0);
 
     expect(report.verdicts.map((v: { id: string }) => v.id)).toEqual(targets.map((t) => t.id));
     for (const v of report.verdicts) expect(v.measured, v.id).not.toBe('not run');
