@@ -58,6 +58,7 @@ function parse(argv: string[]) {
     .option('--json', 'print the results as JSON on stdout (progress stays on stderr)')
     .option('--reps <n>', 'repetitions of every trial', (v) => Number.parseInt(v, 10))
     .option('--only <trials>', 'comma-separated trial ids (default: all)')
+    .option('--contenders <ids>', 'comma-separated contender ids (default: all of each trial)')
     .option('--no-recovery', 'skip the recovery trials')
     .option('--no-trials', 'only the recovery trials')
     .option('--out <dir>', 'where latest.json, latest.md and the SVGs go')
@@ -65,7 +66,7 @@ function parse(argv: string[]) {
     .exitOverride();
   program.parse(argv, { from: 'user' });
   return program.opts<{
-    quick?: boolean; json?: boolean; reps?: number; only?: string; recovery: boolean; trials: boolean; out?: string; from?: string;
+    quick?: boolean; json?: boolean; reps?: number; only?: string; contenders?: string; recovery: boolean; trials: boolean; out?: string; from?: string;
   }>();
 }
 
@@ -107,7 +108,9 @@ async function main(): Promise<number> {
     settings.reps = opts.reps;
   }
   const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
-  const chosen: TrialDef[] = opts.trials === false ? [] : allTrials.filter((t) => !only || only.includes(t.id));
+  const pick = opts.contenders?.split(',').map((s) => s.trim()).filter(Boolean);
+  const chosen: TrialDef[] = (opts.trials === false ? [] : allTrials.filter((t) => !only || only.includes(t.id)))
+    .map((t) => (pick ? { ...t, contenders: t.contenders.filter((c) => pick.includes(c.id)) } : t));
   if (only) for (const id of only) if (!allTrials.some((t) => t.id === id)) throw new Error(`no trial "${id}"`);
   const out = resolve(opts.out ?? join(packageRoot, 'bench', 'results', quick ? 'tmp' : ''));
   fs.mkdirSync(out, { recursive: true });

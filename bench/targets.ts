@@ -11,8 +11,12 @@ export interface RatioTarget {
   trial: string;
   rio: string;
   peer: string;
-  /** 'faster': peer time / riocache time >= factor; 'within': riocache time / peer time <= factor. */
-  need: 'faster' | 'within';
+  /**
+   * 'faster': peer time / riocache time >= factor (the median over repetitions);
+   * 'within': riocache time / peer time <= factor (median);
+   * 'everyRep': peer time / riocache time >= factor in every repetition.
+   */
+  need: 'faster' | 'within' | 'everyRep';
   factor: number;
 }
 
@@ -20,7 +24,7 @@ export interface RecoveryTarget {
   kind: 'recovery';
   id: string;
   text: string;
-  check: 'verify-rate' | 'clean-open-1g' | 'linear';
+  check: 'verify-rate' | 'clean-open' | 'linear';
 }
 
 export interface UnmeasuredTarget {
@@ -38,29 +42,40 @@ export const targets: Target[] = [
   ...(['big', 'hot'] as const).flatMap((ws): Target[] => {
     const sfx = ws === 'big' ? '' : '-hot';
     return [
-      { kind: 'ratio', id: `overwrite-vs-fs${sfx}`, text: `4 KiB overwrite: cache.fs.writeSync ≥ 15× faster than fs.writeSync — ${WS[ws]}`,
-        trial: `overwrite-4k${sfx}`, rio: 'rio.sync', peer: 'fs.sync', need: 'faster', factor: 15 },
-      { kind: 'ratio', id: `overwrite-vs-fdatasync${sfx}`, text: `4 KiB overwrite: ≥ 1000× faster than write + fdatasync — ${WS[ws]}`,
-        trial: `overwrite-4k${sfx}`, rio: 'rio.sync', peer: 'fs.sync+fdatasync', need: 'faster', factor: 1000 },
-      { kind: 'ratio', id: `overwrite-vs-floor${sfx}`, text: `4 KiB overwrite: within 3× of a bare copy into a mapped region — ${WS[ws]}`,
-        trial: `overwrite-4k${sfx}`, rio: 'rio.sync', peer: 'floor', need: 'within', factor: 3 },
+      { kind: 'ratio', id: `overwrite-vs-fs${sfx}`, text: `4 KiB overwrite: cache.fs.writeSync ≥ 3× faster than fs.writeSync — ${WS[ws]}`,
+        trial: `overwrite-4k${sfx}`, rio: 'rio.sync', peer: 'fs.sync', need: 'faster', factor: 3 },
+      { kind: 'ratio', id: `overwrite-vs-floor${sfx}`,
+        text: `4 KiB overwrite: within 1.5× of a bare copy plus crc32c of the same bytes — ${WS[ws]}`,
+        trial: `overwrite-4k${sfx}`, rio: 'rio.sync', peer: 'floor+crc', need: 'within', factor: 1.5 },
     ];
   }),
   { kind: 'ratio', id: 'append-vs-fs', text: '100 B append: ≥ 10× faster than fs.writeSync',
     trial: 'append-100b', rio: 'rio.sync', peer: 'fs.sync', need: 'faster', factor: 10 },
-  { kind: 'ratio', id: 'append-vs-lmdb', text: '100 B append: ≥ 10× faster than lmdb putSync (noSync, writemap)',
-    trial: 'append-100b', rio: 'rio.sync', peer: 'lmdb.putSync(nosync)', need: 'faster', factor: 10 },
   ...(['big', 'hot'] as const).flatMap((ws): Target[] => {
     const sfx = ws === 'big' ? '' : '-hot';
     return [
-      { kind: 'ratio', id: `read-vs-fs${sfx}`, text: `4 KiB read hit: ≥ 10× faster than fs.readSync — ${WS[ws]}`,
-        trial: `read-hit-4k${sfx}`, rio: 'rio.sync', peer: 'fs.sync', need: 'faster', factor: 10 },
-      { kind: 'ratio', id: `read-vs-floor${sfx}`, text: `4 KiB read hit: within 2× of a bare copy — ${WS[ws]}`,
-        trial: `read-hit-4k${sfx}`, rio: 'rio.sync', peer: 'floor', need: 'within', factor: 2 },
+      { kind: 'ratio', id: `read-vs-fs${sfx}`, text: `4 KiB read hit: ≥ 3× faster than fs.readSync — ${WS[ws]}`,
+        trial: `read-hit-4k${sfx}`, rio: 'rio.sync', peer: 'fs.sync', need: 'faster', factor: 3 },
+      { kind: 'ratio', id: `read-vs-floor${sfx}`, text: `4 KiB read hit: within 1.5× of a bare copy — ${WS[ws]}`,
+        trial: `read-hit-4k${sfx}`, rio: 'rio.sync', peer: 'floor', need: 'within', factor: 1.5 },
     ];
   }),
+  // Under pressure (working set 4× the region): never slower than plain fs, in every repetition; bulk writes at least half its speed.
+  ...([['read-miss-4k', '4 KiB read miss'], ['write-miss-4k', '4 KiB random overwrite'], ['mix-70-30', '70/30 mix']] as const)
+    .flatMap(([trial, what]): Target[] => [
+      { kind: 'ratio', id: `${trial}-vs-fs`, text: `${what}, working set 4× the region: readSync/writeSync ≥ 1.0× fs in every repetition`,
+        trial, rio: 'rio.sync', peer: 'fs.sync', need: 'everyRep', factor: 1 },
+      { kind: 'ratio', id: `${trial}-promise-vs-fs`, text: `${what}, working set 4× the region: FileHandle ≥ 1.0× fs.promises in every repetition`,
+        trial, rio: 'rio.promise', peer: 'fs.promise', need: 'everyRep', factor: 1 },
+    ]),
+  ...([['sequential-4k', '4 KiB'], ['sequential-64k', '64 KiB']] as const).flatMap(([trial, what]): Target[] => [
+    { kind: 'ratio', id: `${trial}-vs-fs`, text: `sequential ${what} writes of 4× the region: writeSync ≥ 0.5× fs.writeSync in every repetition`,
+      trial, rio: 'rio.sync', peer: 'fs.sync', need: 'everyRep', factor: 0.5 },
+    { kind: 'ratio', id: `${trial}-promise-vs-fs`, text: `sequential ${what} writes of 4× the region: FileHandle ≥ 0.5× fs.promises in every repetition`,
+      trial, rio: 'rio.promise', peer: 'fs.promise', need: 'everyRep', factor: 0.5 },
+  ]),
   { kind: 'recovery', id: 'verify-rate', text: 'Warm reboot verifies dirty data at ≥ 5 GB/s', check: 'verify-rate' },
-  { kind: 'recovery', id: 'clean-open-1g', text: 'A clean 1 GiB region opens in under 50 ms', check: 'clean-open-1g' },
+  { kind: 'recovery', id: 'clean-open', text: 'A clean region opens in under 50 ms, whatever its size', check: 'clean-open' },
   { kind: 'recovery', id: 'recovery-linear', text: 'Recovery cost grows linearly with dirty bytes, not with region size', check: 'linear' },
   { kind: 'elsewhere', id: 'reliability', text: '0 lost / 0 torn writes over ≥ 10,000 SIGKILLs; 100% of injected corruptions caught',
     where: 'not a benchmark: the crash campaign and the corruption tests measure it' },
@@ -72,4 +87,5 @@ export const LINEAR_R2_MIN = 0.95;
 export const REGION_SHARE_MAX = 0.05;
 /** Verify rate target, bytes per second. */
 export const VERIFY_BYTES_PER_S_MIN = 5e9;
-export const CLEAN_OPEN_1G_MS_MAX = 50;
+/** A clean open of any region size, milliseconds. */
+export const CLEAN_OPEN_MS_MAX = 50;

@@ -143,6 +143,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_value o;
   napi_create_object(env, &o);
   napi_set_named_property(env, o, "crc32c", string(env, crc32c_implementation()));
+  napi_set_named_property(env, o, "crc32cAvailable", string(env, crc32c_available()));
   napi_set_named_property(env, o, "flush", string(env, flush_instruction_name()));
   napi_set_named_property(env, o, "flushForced", boolean(env, flush_instruction_forced()));
   napi_set_named_property(env, o, "pageSize", number(env, static_cast<double>(sysconf(_SC_PAGESIZE))));

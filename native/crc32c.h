@@ -1,5 +1,5 @@
-// crc32c (Castagnoli): hardware (AVX-512 folding, or SSE4.2 on three
-// interleaved streams) with a portable slicing-by-8 fallback, chosen once at load.
+// crc32c (Castagnoli): hardware (AVX-512 or PCLMULQDQ folding, or SSE4.2 on
+// three interleaved streams) with a portable slicing-by-8 fallback, chosen once at load.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -22,10 +22,13 @@ uint32_t crc32c_patch(uint32_t crc, const void* old_bytes, const void* new_bytes
 // The portable implementation, for tests and as the reference for the fast one.
 uint32_t crc32c_extend_portable(uint32_t crc, const void* data, size_t length);
 
-// "avx512-vpclmulqdq", "sse4.2" or "portable": the implementation in use.
+// "avx512-vpclmulqdq", "pclmul", "sse4.2" or "portable": the implementation in use.
 const char* crc32c_implementation();
 
-// Chooses the implementation; RIOCACHE_CRC32C=portable|sse4.2 forces a slower one.
+// The implementations this CPU can run, fastest first, comma-separated.
+const char* crc32c_available();
+
+// Chooses the implementation; RIOCACHE_CRC32C=portable|sse4.2|pclmul forces a slower one.
 void crc32c_init();
 
 }  // namespace rio

@@ -20,7 +20,7 @@ export interface NativeAddon {
   flush(view: ArrayBufferView, offset: number, length: number): void;
   fence(): void;
   persist(view: ArrayBufferView, offset: number, length: number): void;
-  info(): { crc32c: string; flush: string; flushForced: boolean; pageSize: number };
+  info(): { crc32c: string; crc32cAvailable: string; flush: string; flushForced: boolean; pageSize: number };
   map(fd: number, length: number, ranges: Array<[number, number]>, populate: boolean): NativeMapping;
   unmap(handle: object): boolean;
   msync(handle: object, offset: number, length: number): void;
@@ -41,6 +41,14 @@ export interface NativeAddon {
   fillAt(): void;
   flushAt(): void;
   persistAt(): void;
+  /** Copies `src` into a region view and checksums the copy (one pass over the bytes in L1). */
+  copyInCrcAt(src: Uint8Array): void;
+  /**
+   * Checksums `count` region ranges in one call: each job is VERIFY_JOB_WORDS
+   * words [view id, offset, length, seed, expected crc, actual crc (out)].
+   * Returns how many differ from their expected crc.
+   */
+  verifyAt(jobs: Uint32Array, count: number): number;
   scratch: ArrayBuffer;
 }
 

@@ -76,18 +76,26 @@ export function mapOfBuffers(id: string, label: string): ContenderDef {
   };
 }
 
-/** The floor: one mapped view, copies in and out with TypedArray.set. */
+/**
+ * The floor: one mapped view, copies in and out with TypedArray.set. With
+ * `checksum`, every write also takes the crc32c of the bytes it copied (the
+ * least a checksummed cache must do: the floor of an overwrite).
+ */
 class MappedFloor implements Target {
   private tail = 0;
+  /** Every checksum, folded together, so no call can be elided. */
+  crcs = 0;
 
-  constructor(private readonly u8: Uint8Array, private readonly handle: object) {}
+  constructor(private readonly u8: Uint8Array, private readonly handle: object, private readonly checksum: boolean) {}
 
   write(src: Buffer, pos: number): void {
     this.u8.set(src, pos);
+    if (this.checksum) this.crcs ^= native.crc32c(this.u8, pos, src.length);
   }
 
   append(src: Buffer): void {
     this.u8.set(src, this.tail);
+    if (this.checksum) this.crcs ^= native.crc32c(this.u8, this.tail, src.length);
     this.tail += src.length;
   }
 
@@ -108,7 +116,7 @@ class MappedFloor implements Target {
   }
 }
 
-export function mappedFloor(id: string, label: string): ContenderDef {
+export function mappedFloor(id: string, label: string, checksum = false): ContenderDef {
   return {
     id, label, family: 'floor', mode: 'sync',
     async open(s: TargetSetup) {
@@ -121,7 +129,7 @@ export function mappedFloor(id: string, label: string): ContenderDef {
       fs.closeSync(fd);
       const u8 = new Uint8Array(m.views[0]);
       if (s.prefill !== 'none') for (const [chunk, pos] of prefillChunks(s.pattern, s.fileBytes)) u8.set(chunk, pos);
-      return new MappedFloor(u8, m.handle);
+      return new MappedFloor(u8, m.handle, checksum);
     },
   };
 }

@@ -34,7 +34,7 @@ function openRio(s: TargetSetup, fsync: FsyncMode): Cache {
 function infoOf(cache: Cache): Record<string, number> {
   const st = cache.stats();
   return {
-    hits: st.hits, misses: st.misses, evictions: st.evictions, writeBackBytes: st.writeBackBytes, writeBackBatches: st.writeBackBatches,
+    hits: st.hits, misses: st.misses, directReads: st.directReads, evictions: st.evictions, writeBackBytes: st.writeBackBytes, writeBackBatches: st.writeBackBatches,
     fdatasyncs: st.fdatasyncs, backPressureSync: st.backPressureSync, backPressureAsync: st.backPressureAsync,
     undoWrites: st.undoWrites, writes: st.writes, dirtyBytes: st.dirtyBytes,
   };

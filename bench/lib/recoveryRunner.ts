@@ -127,7 +127,9 @@ async function recoveryRun(o: RecoveryOptions, rep: number, regionBytes: number,
       const t = functionTimes(readProfile(newestProfile(profDir)), 'recoverRegion');
       run.profile = {
         sampledMs: t.totalMs,
-        verifyMs: selfMsOf(t, 'crc', 'region/primitives') + selfMsOf(t, 'compute', 'cache/registry'),
+        // The batched check (Registry.verify building the jobs, RegionMemory.verifyMany the native pass) and any single checksum.
+        verifyMs: selfMsOf(t, 'verify', 'cache/registry') + selfMsOf(t, 'verifyMany', 'region/primitives') +
+          selfMsOf(t, 'crc', 'region/primitives') + selfMsOf(t, 'compute', 'cache/registry'),
         // Recovery writes runs of buffers with fs.writevSync (Node's writeBuffers, called from writeAll).
         pwriteMs: selfMsOf(t, 'writeBuffers') + selfMsOf(t, 'writeAll') + selfMsOf(t, 'writevSync', 'node:fs') + selfMsOf(t, 'writeSync', 'node:fs'),
         fdatasyncMs: selfMsOf(t, 'fdatasync'),

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { markdownTable, formatDuration, formatNumber } from '../../src/tools/term';
 import { svgChart, type Series } from '../../src/tools/plot';
-import { CLEAN_OPEN_1G_MS_MAX, targets, VERIFY_BYTES_PER_S_MIN, type RatioTarget, type Target } from '../targets';
+import { CLEAN_OPEN_MS_MAX, targets, VERIFY_BYTES_PER_S_MIN, type RatioTarget, type Target } from '../targets';
 import type { ContenderResult, Spread, TrialResult } from './aggregate';
 import { QUANTILES } from './aggregate';
 import type { RecoveryResults } from './recoveryRunner';
@@ -65,6 +65,14 @@ function ratioVerdict(t: RatioTarget, trials: TrialResult[]): TargetVerdict {
   const r = t.rio === 'rio.sync' ? peer?.ratioSync : peer?.ratioPromise;
   if (!trial || !peer || !rio || !r) return { id: t.id, text: t.text, measured: 'not run', met: null };
   const ns = `${formatDuration(rio.ns.median)} vs ${formatDuration(peer.ns.median)}`;
+  if (t.need === 'everyRep') {
+    // The slowest repetition decides: r.max is the largest riocache/peer time ratio.
+    const worst = 1 / r.max;
+    return {
+      id: t.id, text: t.text, met: worst >= t.factor,
+      measured: `${times(1 / r.median)} the speed of ${t.peer} (${ns}; repetitions ${times(worst)}–${times(1 / r.min)})`,
+    };
+  }
   if (t.need === 'faster') {
     const speedup = 1 / r.median;
     const floor = trial.contenders.find((c) => c.id === 'floor');
@@ -97,10 +105,12 @@ export function verdicts(trials: TrialResult[], rec: RecoveryResults | null): Ta
           `the whole warm reboot ${range(rec.shmDirty)} with files in tmpfs, ${range(rec.diskDirty)} with files on the disk`,
       };
     }
-    if (t.check === 'clean-open-1g') {
-      const c = rec.clean.find((x) => x.regionBytes === 1024 ** 3);
-      if (!c) return { id: t.id, text: t.text, measured: 'no 1 GiB point in this run', met: null };
-      return { id: t.id, text: t.text, met: c.medianMs < CLEAN_OPEN_1G_MS_MAX, measured: `${c.medianMs.toFixed(1)} ms` };
+    if (t.check === 'clean-open') {
+      if (rec.clean.length === 0) return { id: t.id, text: t.text, measured: 'no clean open in this run', met: null };
+      return {
+        id: t.id, text: t.text, met: rec.clean.every((c) => c.medianMs < CLEAN_OPEN_MS_MAX),
+        measured: rec.clean.map((c) => `${mibOf(c.regionBytes)}: ${c.medianMs.toFixed(1)} ms`).join(', '),
+      };
     }
     return { id: t.id, text: t.text, met: rec.linear.met, measured: rec.linear.why };
   });
@@ -261,7 +271,7 @@ const COLORS: Record<string, string> = {
   'rio.sync': '#08306b', 'rio.promise': '#2171b5', 'rio.sync+fdatasync(rio)': '#6baed6', 'rio.sync+fdatasync(disk)': '#17becf',
   'fs.sync': '#006d2c', 'fs.sync+fdatasync': '#74c476', 'fs.promise': '#bcbd22',
   'lmdb.putSync': '#a50f15', 'lmdb.putSync(nosync)': '#ef3b2c', 'lmdb.put': '#fc9272', 'lmdb.put(nosync)': '#e377c2', 'lmdb.get': '#ef3b2c',
-  map: '#ff7f0e', floor: '#7f7f7f',
+  map: '#ff7f0e', floor: '#7f7f7f', 'floor+crc': '#bdbdbd', 'floor+crc+copy': '#525252',
 };
 
 export function trialSvg(t: TrialResult): string {
@@ -275,25 +285,70 @@ export function trialSvg(t: TrialResult): string {
   }, 960, 560);
 }
 
+const escapeXml = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/**
+ * The overview: one group of bars per trial (the trials are unrelated
+ * operations, so nothing joins them), one bar per contender in the same
+ * order and colour in every group, on a log time axis with each bar's value
+ * written above it.
+ */
 export function overviewSvg(trials: TrialResult[]): string {
-  const ids = ['rio.sync', 'rio.promise', 'fs.sync', 'fs.promise', 'lmdb.putSync(nosync)', 'map', 'floor'];
+  const ids = ['rio.sync', 'rio.promise', 'fs.sync', 'fs.promise', 'lmdb.putSync(nosync)', 'map', 'floor', 'floor+crc', 'floor+crc+copy'];
+  const name = (id: string) => (id === 'lmdb.putSync(nosync)' ? 'lmdb (noSync; reads: get)' : id);
   const short = (id: string) => ({
-    'overwrite-4k': 'overwrite', 'overwrite-4k-hot': 'overwrite hot', 'append-100b': 'append', 'read-hit-4k-hot': 'read hit hot',
-    'sequential-4k': 'seq.',
-  } as Record<string, string>)[id]
-    ?? id.replace(/-(4k|70-30)$/, '');
-  const series: Series[] = ids.map((id) => ({
-    name: id === 'lmdb.putSync(nosync)' ? 'lmdb (noSync; reads: get)' : id,
-    color: COLORS[id],
-    points: trials.flatMap((t, i): Array<[number, number]> => {
-      const c = t.contenders.find((x) => x.id === id) ?? (id === 'lmdb.putSync(nosync)' ? t.contenders.find((x) => x.id === 'lmdb.get') : undefined);
-      return c && Number.isFinite(c.ns.median) ? [[i, c.ns.median]] : [];
-    }),
-  })).filter((s) => s.points.length > 0);
-  return svgChart({
-    title: 'Median time per operation, by trial', xLabel: 'trial', yLabel: 'time per operation (log)', series, yLog: true,
-    xFormat: (x) => (Number.isInteger(x) ? short(trials[x]?.id ?? '') : ''), yFormat: (y) => formatDuration(y),
-  }, 1100, 560);
+    'overwrite-4k': 'overwrite 4 KiB', 'overwrite-4k-hot': 'overwrite 4 KiB, hot', 'append-100b': 'append 100 B',
+    'read-hit-4k': 'read hit 4 KiB', 'read-hit-4k-hot': 'read hit 4 KiB, hot', 'read-miss-4k': 'read miss 4 KiB',
+    'mix-70-30': 'mix 70/30', 'sequential-4k': 'sequential 4 KiB', 'sequential-64k': 'sequential 64 KiB',
+    'write-miss-4k': 'write miss 4 KiB',
+  } as Record<string, string>)[id] ?? id;
+  const valueOf = (t: TrialResult, id: string): number | undefined => {
+    const c = t.contenders.find((x) => x.id === id) ?? (id === 'lmdb.putSync(nosync)' ? t.contenders.find((x) => x.id === 'lmdb.get') : undefined);
+    return c && Number.isFinite(c.ns.median) && c.ns.median > 0 ? c.ns.median : undefined;
+  };
+  const shown = trials.filter((t) => t.unit === 'ns/op' && ids.some((id) => valueOf(t, id) !== undefined));
+  const present = ids.filter((id) => shown.some((t) => valueOf(t, id) !== undefined));
+  const width = Math.max(720, 90 + shown.length * (present.length * 16 + 36));
+  const height = 560;
+  const m = { left: 72, right: 20, top: 40, bottom: 80 + 18 * Math.ceil(present.length / 4) };
+  const values = shown.flatMap((t) => present.map((id) => valueOf(t, id)).filter((v): v is number => v !== undefined));
+  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values, 10))));
+  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values, 100))));
+  const y = (v: number) => height - m.bottom - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (height - m.bottom - m.top);
+  const groupW = (width - m.left - m.right) / Math.max(1, shown.length);
+  const barW = Math.min(16, (groupW - 24) / Math.max(1, present.length));
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  out.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  out.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">Median time per operation, by trial (log scale; shorter is faster)</text>`);
+  for (let e = Math.log10(lo); e <= Math.log10(hi) + 1e-9; e++) {
+    const v = Math.pow(10, e);
+    out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#ddd"/>`);
+    out.push(`<text x="${m.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${escapeXml(formatDuration(v))}</text>`);
+  }
+  out.push(`<text transform="translate(16 ${(height - m.bottom + m.top) / 2}) rotate(-90)" text-anchor="middle">time per operation</text>`);
+  shown.forEach((t, g) => {
+    const x0 = m.left + g * groupW + (groupW - barW * present.length) / 2;
+    present.forEach((id, k) => {
+      const v = valueOf(t, id);
+      if (v === undefined) return;
+      const x = x0 + k * barW;
+      const top = y(v);
+      out.push(`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${(height - m.bottom - top).toFixed(1)}" fill="${COLORS[id] ?? '#999'}"><title>${escapeXml(`${name(id)}, ${t.title}: ${formatDuration(v)}`)}</title></rect>`);
+      out.push(`<text transform="translate(${(x + barW / 2).toFixed(1)} ${(top - 4).toFixed(1)}) rotate(-90)" font-size="9">${escapeXml(formatDuration(v))}</text>`);
+    });
+    out.push(`<text x="${(m.left + g * groupW + groupW / 2).toFixed(1)}" y="${height - m.bottom + 18}" text-anchor="middle">${escapeXml(short(t.id))}</text>`);
+    if (g > 0) out.push(`<line x1="${(m.left + g * groupW).toFixed(1)}" x2="${(m.left + g * groupW).toFixed(1)}" y1="${m.top}" y2="${height - m.bottom + 24}" stroke="#eee"/>`);
+  });
+  out.push(`<line x1="${m.left}" x2="${width - m.right}" y1="${height - m.bottom}" y2="${height - m.bottom}" stroke="#333"/>`);
+  present.forEach((id, k) => {
+    const lx = m.left + (k % 4) * 220;
+    const ly = height - m.bottom + 44 + Math.floor(k / 4) * 18;
+    out.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${COLORS[id] ?? '#999'}"/>`);
+    out.push(`<text x="${lx + 18}" y="${ly}">${escapeXml(name(id))}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
 }
 
 export function recoverySvg(rec: RecoveryResults): string {

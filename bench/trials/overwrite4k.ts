@@ -28,5 +28,5 @@ export const overwrite4kHot: TrialDef = {
   title: '4 KiB random overwrite, 4 MiB file (hot)',
   workload: (quick) => ({ ...overwrite4k.workload(quick), fileBytes: quick ? 2 * MiB : 4 * MiB }),
   contenders: overwrite4k.contenders.filter((c) =>
-    ['rio.sync', 'rio.promise', 'fs.sync', 'fs.sync+fdatasync', 'lmdb.putSync(nosync)', 'map', 'floor'].includes(c.id)),
+    ['rio.sync', 'rio.promise', 'fs.sync', 'fs.sync+fdatasync', 'lmdb.putSync(nosync)', 'map', 'floor', 'floor+crc'].includes(c.id)),
 };

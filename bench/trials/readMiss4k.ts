@@ -1,5 +1,5 @@
 /**
- * 4 KiB read miss: riocache's cache (32 MiB) is smaller than the file
+ * 4 KiB read miss: riocache's cache (64 MiB) is a quarter of the file
  * (256 MiB) and the reads visit every block once in a seeded random order,
  * over and over, so under LRU every read misses and fills a buffer from the
  * file. The file is in the OS page cache for every contender, so a miss
@@ -14,11 +14,11 @@ import { KiB, MiB, type TrialDef } from './types';
 export const readMiss4k: TrialDef = {
   id: 'read-miss-4k',
   title: '4 KiB read miss',
-  description: 'pread of 4 KiB, every block of a file several times the cache once per cycle in a random order, so riocache always misses',
+  description: 'pread of 4 KiB, every block of a file 4× the cache once per cycle in a random order, so riocache always misses',
   op: 'read',
   unit: 'ns/op',
   workload: (quick) => ({
-    opBytes: 4 * KiB, fileBytes: quick ? 32 * MiB : 256 * MiB, cacheBytes: quick ? 8 * MiB : 32 * MiB,
+    opBytes: 4 * KiB, fileBytes: quick ? 32 * MiB : 256 * MiB, cacheBytes: quick ? 8 * MiB : 64 * MiB,
     prefill: 'cold', positions: 'cycle', warmupOps: quick ? 4096 : 16384,
   }),
   contenders: [

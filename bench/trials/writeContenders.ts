@@ -23,4 +23,5 @@ export const writeContenders: ContenderDef[] = [
   lmdb('lmdb.put(nosync)', 'lmdb await put (noSync, useWritemap)', { api: 'async', flavour: 'nosync' }),
   mapOfBuffers('map', 'Map of Buffers (volatile)'),
   mappedFloor('floor', 'TypedArray.set into a mapped region (floor)'),
+  mappedFloor('floor+crc', 'TypedArray.set into a mapped region + crc32c of the bytes (floor of a checksummed write)', true),
 ];

@@ -3,21 +3,41 @@
  * registry at every open (a sweep of the descriptors, no data read), so it
  * needs no crash protocol. Open addressing with linear probing over an
  * Int32Array; keys are not stored, they are read back from the descriptor,
- * whose identity cannot change while the buffer is indexed.
+ * whose identity cannot change while the buffer is indexed. A slot holds
+ * buffer + 1, so 0 means empty and a new index needs no fill: its memory
+ * comes zeroed (an open costs nothing per slot of a large region).
  */
 import { D, NIL } from '../region/format';
 import type { Registry } from './registry';
 
+/** Slots of a new index; it doubles whenever it would pass half full. */
+const SLOTS_INITIAL = 1024;
+
 export class BlockIndex {
-  private readonly slots: Int32Array;
-  private readonly mask: number;
+  private slots: Int32Array;
+  private mask: number;
   size = 0;
 
   constructor(private readonly reg: Registry, capacityHint: number) {
     let n = 16;
-    while (n < capacityHint * 2) n *= 2;
-    this.slots = new Int32Array(n).fill(NIL);
+    while (n < Math.min(capacityHint * 2, SLOTS_INITIAL)) n *= 2;
+    this.slots = new Int32Array(n);
     this.mask = n - 1;
+  }
+
+  /** Twice the slots, every entry moved to its place in them (the entries are buffer + 1). */
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Int32Array(old.length * 2);
+    this.mask = this.slots.length - 1;
+    const reg = this.reg;
+    for (let k = 0; k < old.length; k++) {
+      const b = old[k] - 1;
+      if (b === NIL) continue;
+      let i = BlockIndex.hash(reg.field(b, D.file), reg.field(b, D.blockLo), reg.field(b, D.blockHi)) & this.mask;
+      while (this.slots[i] !== 0) i = (i + 1) & this.mask;
+      this.slots[i] = b + 1;
+    }
   }
 
   private static hash(file: number, lo: number, hi: number): number {
@@ -37,7 +57,7 @@ export class BlockIndex {
     const hi = Math.floor(block / 2 ** 32);
     let i = BlockIndex.hash(file, lo, hi) & this.mask;
     for (;;) {
-      const b = this.slots[i];
+      const b = this.slots[i] - 1;
       if (b === NIL) return NIL;
       if (this.matches(b, file, lo, hi)) return b;
       i = (i + 1) & this.mask;
@@ -46,13 +66,14 @@ export class BlockIndex {
 
   /** Adds buffer b under its descriptor's identity. */
   add(b: number): void {
+    if ((this.size + 1) * 2 > this.slots.length) this.grow();
     const reg = this.reg;
     let i = BlockIndex.hash(reg.field(b, D.file), reg.field(b, D.blockLo), reg.field(b, D.blockHi)) & this.mask;
-    while (this.slots[i] !== NIL) {
-      if (this.slots[i] === b) return;
+    while (this.slots[i] !== 0) {
+      if (this.slots[i] === b + 1) return;
       i = (i + 1) & this.mask;
     }
-    this.slots[i] = b;
+    this.slots[i] = b + 1;
     this.size++;
   }
 
@@ -60,19 +81,19 @@ export class BlockIndex {
   replace(b: number, nb: number): void {
     const reg = this.reg;
     let i = BlockIndex.hash(reg.field(b, D.file), reg.field(b, D.blockLo), reg.field(b, D.blockHi)) & this.mask;
-    while (this.slots[i] !== b) {
-      if (this.slots[i] === NIL) throw new Error('internal: replacing a buffer the index does not hold');
+    while (this.slots[i] !== b + 1) {
+      if (this.slots[i] === 0) throw new Error('internal: replacing a buffer the index does not hold');
       i = (i + 1) & this.mask;
     }
-    this.slots[i] = nb;
+    this.slots[i] = nb + 1;
   }
 
   /** Removes buffer b (backward-shift deletion keeps probe chains intact). */
   remove(b: number): void {
     const reg = this.reg;
     let i = BlockIndex.hash(reg.field(b, D.file), reg.field(b, D.blockLo), reg.field(b, D.blockHi)) & this.mask;
-    while (this.slots[i] !== b) {
-      if (this.slots[i] === NIL) return;
+    while (this.slots[i] !== b + 1) {
+      if (this.slots[i] === 0) return;
       i = (i + 1) & this.mask;
     }
     this.size--;
@@ -80,16 +101,16 @@ export class BlockIndex {
     let j = i;
     for (;;) {
       j = (j + 1) & this.mask;
-      const c = this.slots[j];
+      const c = this.slots[j] - 1;
       if (c === NIL) break;
       const home = BlockIndex.hash(reg.field(c, D.file), reg.field(c, D.blockLo), reg.field(c, D.blockHi)) & this.mask;
       // c may fill the hole if its home is not in the cyclic range (hole, j].
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
-        this.slots[hole] = c;
+        this.slots[hole] = c + 1;
         hole = j;
       }
     }
-    this.slots[hole] = NIL;
+    this.slots[hole] = 0;
   }
 }

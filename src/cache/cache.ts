@@ -159,7 +159,7 @@ export class Cache extends EventEmitter {
   /** @internal The file has something the disk lacks: dirty data, a length, zeroes. */
   needsFlush(f: FileState): boolean {
     const s = this.engine.sizes;
-    return f.dirty > 0 || (s.flags[f.slot] & SIZE_DIRTY) !== 0 || s.zeroFrom(f.slot) < ZERO_NONE || f.resizeAfterFlight;
+    return f.dirty > 0 || (s.flags[f.slot] & SIZE_DIRTY) !== 0 || s.zeroFrom(f.slot) < ZERO_NONE || f.resizeAfterFlight || f.unsynced;
   }
 
   /** The synchronous flush. Blocks the event loop for the I/O. */

@@ -136,7 +136,7 @@ export class DataPath {
   }
 
   private async satisfy(need: Need): Promise<void> {
-    if (need.kind === 'fill') await this.cache.engine.fillAsync(need.file, need.block);
+    if (need.kind === 'fill') await this.cache.engine.fillAsync(need.file, need.block, need.keep);
     else await this.cache.engine.makeSpace(need.blocks);
   }
 

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import { regionError } from '../errors';
-import { D, NIL, UNDO_KIND_WRITE } from '../region/format';
+import { D, NIL, PAGE_BYTES, UNDO_KIND_WRITE } from '../region/format';
 import { writeBlocksMax } from '../region/geometry';
 import type { Region } from '../region/region';
 import type { RegionMemory } from '../region/primitives';
@@ -30,7 +30,12 @@ import { WriteBack, type WriteBackPolicy } from './writeback';
 
 const read = promisify(fs.read);
 
-export type Need = { kind: 'fill'; file: FileState; block: number } | { kind: 'space'; blocks: number };
+/**
+ * What an asynchronous core needs before it can complete: a block read from
+ * disk (`keep`: into the cache, as a write needs; a read may be served around
+ * it), or room.
+ */
+export type Need = { kind: 'fill'; file: FileState; block: number; keep: boolean } | { kind: 'space'; blocks: number };
 
 export interface EngineStats {
   hits: number;
@@ -49,6 +54,10 @@ export interface EngineStats {
   undoWrites: number;
   /** Whole-block overwrites done by a shadow buffer (no undo). */
   shadowWrites: number;
+  /** Read misses served from the file without taking a buffer (none free or clean). */
+  directReads: number;
+  /** Writes of uncached blocks that went straight to the file (no buffer free or clean). */
+  directWrites: number;
 }
 
 export interface EngineHooks {
@@ -61,6 +70,10 @@ export interface EngineHooks {
 /** A fill in flight, so a write or eviction of its block can invalidate it. */
 interface PendingFill {
   stale: boolean;
+  /** A miss read around the cache: its bytes, once read, for the read that retries. */
+  staged: Uint8Array | null;
+  /** The block's live bytes when the read was issued. */
+  len: number;
 }
 
 export class Engine {
@@ -83,7 +96,7 @@ export class Engine {
   readonly stats: EngineStats = {
     hits: 0, misses: 0, readBytes: 0, writeBytes: 0, writes: 0, evictions: 0, writeBackBytes: 0,
     writeBackBatches: 0, writeBackErrors: 0, fdatasyncs: 0, backPressureSync: 0, backPressureAsync: 0,
-    corruptBuffers: 0, undoWrites: 0, shadowWrites: 0,
+    corruptBuffers: 0, undoWrites: 0, shadowWrites: 0, directReads: 0, directWrites: 0,
   };
   private readonly pendingFills = new Map<FileState, Map<number, PendingFill>>();
   /**
@@ -134,6 +147,7 @@ export class Engine {
         isClosed: () => this.closed,
         beforeCut: (f) => this.invalidateFills(f),
         fileOf: (b) => this.pool.owner[b],
+        syncBeforeClean: this.mem.persistMode !== 'none',
       },
       policy,
     );
@@ -146,41 +160,67 @@ export class Engine {
 
   // ---------------------------------------------------------------- allocation
 
-  /** A free buffer, writing back synchronously when every buffer is dirty (G9). */
+  /**
+   * A free buffer for a write, writing back synchronously when no clean one
+   * can be evicted (the synchronous side of G9). It cannot run out: at most a
+   * quarter of the buffers is in flight in background write-back (R5 in
+   * writeback.ts), at most a quarter in asynchronous fills (FILLS_IN_FLIGHT),
+   * and one write pins at most a quarter (writeBlocksMax); every other buffer
+   * is free, clean (evictable) or dirty and not in flight (written back here).
+   * Only a transaction, whose buffers stay pinned until it ends, can pin the
+   * rest.
+   */
   private allocateSync(): number {
     let b = this.pool.allocate();
     if (b !== NIL) return b;
-    for (let attempt = 0; attempt < 4 && b === NIL; attempt++) {
+    let want = Math.max(8, Math.floor(this.reg.count / 16));
+    for (let attempt = 0; attempt < 3; attempt++, want *= 4) {
       this.stats.backPressureSync++;
-      const cleaned: number[] = [];
-      this.writeBack.relieveSync(Math.max(8, Math.floor(this.reg.count / 16)), cleaned);
-      b = this.pool.evictOneOf(cleaned);
-      if (b === NIL) b = this.pool.allocate();
+      this.writeBack.relieveSync(want); // what it cleans is queued for eviction
+      b = this.pool.allocate();
+      if (b !== NIL) return b;
     }
-    if (b === NIL) {
-      throw regionError('CACHE_EXHAUSTED', 'every buffer is pinned or in flight; the operation cannot proceed. ' +
-        'Use a larger region or smaller writes.');
-    }
-    return b;
+    throw regionError('CACHE_EXHAUSTED', `every buffer of the region is pinned or in flight (${this.tx ? 'an open transaction pins ' +
+      `${this.tx.pinned.size} of ${this.reg.count}` : `${this.writeBack.inFlightBuffers} in write-back, ${this.fillsInFlight} in fills`}); ` +
+      'the operation cannot proceed. Make the transaction smaller or use a larger region.');
   }
 
   /**
-   * Waits for room (the asynchronous side of G9): writes back the oldest
-   * dirty buffers so that `blocks` buffers can be had (clean ones are
-   * evictable). Always makes progress or throws: returning without it would
-   * let the caller retry in a busy loop of microtasks.
+   * Waits for room (the asynchronous side of G9): starts write-back of the
+   * oldest dirty buffers and waits until write-back in flight makes some, so
+   * that a clean buffer can be evicted. With nothing to wait for, it writes back
+   * synchronously. The caller retries, a bounded number of rounds
+   * (dataPath.ts), then completes synchronously.
    */
   async makeSpace(blocks: number): Promise<void> {
     this.stats.backPressureAsync++;
-    const dirtyBefore = this.pool.dirtyCount;
+    if (this.pool.freeCount >= blocks) return;
     this.writeBack.pass(true);
-    await this.writeBack.drain();
-    if (this.pool.dirtyCount < dirtyBefore) return;
-    // Nothing was written back asynchronously (all in flight, pinned, or failing): try synchronously.
-    const cleaned = this.writeBack.relieveSync(Math.max(blocks, 8, Math.floor(this.reg.count / 16)));
-    if (cleaned === 0 && this.pool.freeCount < blocks) {
-      throw regionError('CACHE_EXHAUSTED', `no buffer can be freed for a write of ${blocks} blocks: every buffer is ` +
-        'pinned or in flight. Use a larger region or smaller writes.');
+    if (this.writeBack.busy) {
+      await this.writeBack.room(); // a run written back is enough: its buffers are clean
+      return;
+    }
+    if (this.fillsInFlight > 0) {
+      await this.fillsSettled(); // they publish clean, evictable buffers
+      return;
+    }
+    this.writeBack.relieveSync(Math.max(blocks, 8, Math.floor(this.reg.count / 16)));
+  }
+
+  /** Fills in flight, so makeSpace can wait for their buffers to become evictable. */
+  private fillsInFlight = 0;
+  private fillWaiters: Array<() => void> = [];
+
+  private fillsSettled(): Promise<void> {
+    return new Promise((resolve) => this.fillWaiters.push(resolve));
+  }
+
+  private fillEnded(): void {
+    this.fillsInFlight--;
+    if (this.fillWaiters.length > 0) {
+      const waiters = this.fillWaiters;
+      this.fillWaiters = [];
+      for (const w of waiters) w();
     }
   }
 
@@ -190,45 +230,81 @@ export class Engine {
     return Math.min(this.bs, Math.max(0, this.sizes.size(file.slot) - block * this.bs));
   }
 
-  /** Zeroes the bytes of a freshly read block that the disk holds stale or past EOF. */
-  private zeroStale(file: FileState, b: number, block: number, got: number, len: number): void {
+  /**
+   * Where the disk's bytes of a freshly read block stop being the file's, in
+   * block-relative bytes: at the end of what the read got (past the disk's
+   * EOF the cache's file may be longer), or at zeroFrom (a truncation the
+   * disk has not seen yet: what it holds there is stale). Past it: zeros.
+   */
+  private validTo(file: FileState, block: number, got: number): number {
     const zeroFrom = this.sizes.zeroFrom(file.slot);
-    const start = block * this.bs;
-    const from = zeroFrom < ZERO_NONE ? Math.min(got, Math.max(0, zeroFrom - start)) : got;
-    if (from < len) this.mem.fill(this.reg.viewId(b), this.reg.viewOffset(b) + from, len - from, 0);
+    return zeroFrom < ZERO_NONE ? Math.min(got, Math.max(0, zeroFrom - block * this.bs)) : got;
+  }
+
+  /** Reads bytes [from, to) of `block` from the disk into view[at...]; returns how many the file had. */
+  private readBlockSync(file: FileState, block: number, view: Uint8Array, at: number, from: number, to: number): number {
+    let got = from;
+    while (got < to) {
+      const n = fs.readSync(file.fd, view, at + got - from, to - got, block * this.bs + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
   }
 
   /**
-   * Reads `block` from disk into a new CLEAN buffer. A cut leaves a FREE
-   * buffer or a CLEAN one that matches the disk: either is harmless.
+   * A read miss of the synchronous API: the block's buffer, filled, when a
+   * buffer is free or a clean one can be evicted (LRU order, CLOCK's second
+   * chance: the cache-size probe relies on it); else NIL after copying bytes
+   * [from, to) of the block from the disk straight into dst at dstAt. A read
+   * never writes back, so it never waits for room and never fails for lack
+   * of it (G9), whatever write-back has in flight.
    */
-  private fillSync(file: FileState, block: number): number {
-    const ghost = this.pool.takeGhost(file, block);
-    const b = ghost !== NIL ? ghost : this.allocateSync();
+  private missSync(file: FileState, block: number, dst: Uint8Array, dstAt: number, from: number, to: number): number {
+    let b = this.pool.takeGhost(file, block);
+    if (b === NIL) b = this.pool.allocate();
+    if (b !== NIL) return this.fillSync(file, block, b);
+    const got = this.readBlockSync(file, block, dst, dstAt, from, to);
+    const valid = Math.max(from, this.validTo(file, block, got));
+    if (valid < to) dst.fill(0, dstAt + valid - from, dstAt + to - from);
+    this.stats.misses++;
+    this.stats.directReads++;
+    return NIL;
+  }
+
+  /**
+   * Reads `block` from disk into buffer b (free, taken for it) and publishes
+   * it CLEAN. A cut leaves a FREE buffer or a CLEAN one that matches the
+   * disk: either is harmless.
+   */
+  private fillSync(file: FileState, block: number, b: number): number {
     const len = this.liveBytes(file, block);
     this.pool.assign(b, file, block);
-    const view = this.reg.bytes(b);
     const off = this.reg.viewOffset(b);
-    let got = 0;
+    let got: number;
     try {
-      while (got < len) {
-        const n = fs.readSync(file.fd, view, off + got, len - got, block * this.bs + got);
-        if (n === 0) break;
-        got += n;
-      }
+      got = this.readBlockSync(file, block, this.reg.bytes(b), off, 0, len);
     } catch (err) {
       this.pool.returnUnused(b, file, block);
       throw err;
     }
-    this.zeroStale(file, b, block, got, len);
+    const valid = this.validTo(file, block, got);
+    if (valid < len) this.mem.fill(this.reg.viewId(b), off + valid, len - valid, 0);
     this.reg.commit(b, CLEAN, len, this.reg.compute(b, len));
     this.pool.publish(b, file, false);
     this.stats.misses++;
     return b;
   }
 
-  /** The asynchronous fill: reads into a reserved buffer, publishes it only if still wanted. */
-  async fillAsync(file: FileState, block: number): Promise<void> {
+  /**
+   * The asynchronous miss. The block is read into a reserved buffer (free,
+   * or a clean one evicted) and published only if still wanted. A read that
+   * finds none (every buffer dirty or in flight), or a quarter of the region
+   * already in fills, reads into memory of its own (staged) instead, which it
+   * takes on its retry unless a write, a truncation or a drop of the block
+   * made it stale meanwhile; a write's fill (`keep`) waits for room.
+   */
+  async fillAsync(file: FileState, block: number, keep: boolean): Promise<void> {
     if (this.index.get(file.slot, block) !== NIL) return;
     if (file.ghosts.has(block)) {
       // The block's old buffer is a ghost whose write-back is in flight. The
@@ -239,39 +315,105 @@ export class Engine {
       await this.writeBack.drain();
       return; // the caller retries
     }
-    let b = NIL;
-    while (b === NIL) {
-      b = this.pool.allocate();
-      if (b === NIL) await this.makeSpace(1);
+    const room = this.fillsInFlight < this.fillsInFlightMax;
+    const b = room ? this.pool.allocate() : NIL;
+    if (b === NIL && keep) {
+      await this.makeSpace(1);
+      return; // the caller retries
     }
     let fills = this.pendingFills.get(file);
     if (!fills) this.pendingFills.set(file, (fills = new Map()));
-    const pending: PendingFill = { stale: false };
-    fills.set(block, pending);
-    this.pool.busy[b] = 1;
     const len = this.liveBytes(file, block);
-    this.pool.assign(b, file, block);
+    const pending: PendingFill = { stale: false, staged: null, len };
+    fills.set(block, pending);
+    let view: Uint8Array;
+    let off = 0;
+    if (b !== NIL) {
+      this.pool.busy[b] = 1;
+      this.pool.assign(b, file, block);
+      view = this.reg.bytes(b);
+      off = this.reg.viewOffset(b);
+    } else {
+      view = Buffer.allocUnsafe(len);
+    }
     let got = 0;
+    this.fillsInFlight++;
     file.reads++; // its descriptor is not closed under the read (backing.ts)
     try {
-      const view = this.reg.bytes(b);
-      const off = this.reg.viewOffset(b);
       while (got < len) {
         const { bytesRead } = await read(file.fd, view, off + got, len - got, block * this.bs + got);
         if (bytesRead === 0) break;
         got += bytesRead;
       }
     } catch (err) {
-      if (!this.closed) this.pool.giveBack(b); // never published: back to the free stack
+      if (b !== NIL && !this.closed) this.pool.giveBack(b); // never published: back to the free stack
+      this.forgetFill(file, block, pending);
       throw err;
     } finally {
       file.reads--;
-      this.pool.busy[b] = 0;
-      if (fills.get(block) === pending) fills.delete(block);
+      if (b !== NIL) this.pool.busy[b] = 0;
+      this.fillEnded();
       this.hooks.afterIo(file);
     }
     if (this.closed) throw regionError('REGION_CLOSED', 'the cache was closed while this read was filling a block.');
+    if (b === NIL) {
+      const valid = this.validTo(file, block, got);
+      if (valid < len) view.fill(0, valid, len);
+      if (pending.stale) this.forgetFill(file, block, pending);
+      else pending.staged = view; // the read retries and takes it (stageFor)
+      return;
+    }
+    this.forgetFill(file, block, pending);
     this.publishFill(file, b, block, pending, got, len);
+  }
+
+  private forgetFill(file: FileState, block: number, pending: PendingFill): void {
+    const fills = this.pendingFills.get(file);
+    if (fills?.get(block) !== pending) return;
+    fills.delete(block);
+    if (fills.size === 0) this.pendingFills.delete(file);
+  }
+
+  /**
+   * Copies bytes [from, to) of a block an asynchronous miss staged (read
+   * around the cache) into dst, if they are still current. The entry goes
+   * when the whole read completes (forgetStaged): a read of several blocks
+   * may stage them one round at a time and must find the earlier ones again.
+   */
+  private copyStaged(file: FileState, block: number, dst: Uint8Array, at: number, from: number, to: number): boolean {
+    if (this.pendingFills.size === 0) return false;
+    const p = this.pendingFills.get(file)?.get(block);
+    if (!p || p.staged === null) return false;
+    if (p.stale || p.len !== this.liveBytes(file, block) || this.files[file.slot] !== file) {
+      this.forgetFill(file, block, p);
+      return false;
+    }
+    dst.set(p.staged.subarray(from, to), at);
+    this.stagedTaken.push(file, block);
+    return true;
+  }
+
+  /** Staged blocks the read in progress used, as (file, block) pairs. */
+  private readonly stagedTaken: Array<FileState | number> = [];
+
+  private forgetStaged(): void {
+    const taken = this.stagedTaken;
+    for (let i = 0; i < taken.length; i += 2) {
+      const file = taken[i] as FileState;
+      const block = taken[i + 1] as number;
+      const p = this.pendingFills.get(file)?.get(block);
+      if (p?.staged) {
+        this.forgetFill(file, block, p);
+        this.stats.misses++;
+        this.stats.directReads++;
+      }
+    }
+    taken.length = 0;
+  }
+
+  /** Asynchronous fills in flight at most (G9: see allocateSync). */
+  private get fillsInFlightMax(): number {
+    return Math.max(1, Math.floor(this.reg.count / 4));
   }
 
   private publishFill(file: FileState, b: number, block: number, pending: PendingFill, got: number, len: number): void {
@@ -282,7 +424,8 @@ export class Engine {
       if (this.reg.state(b) === FREE && this.pool.owner[b] === null) this.pool.giveBack(b);
       return; // somebody else changed the block meanwhile; the caller retries
     }
-    this.zeroStale(file, b, block, got, len);
+    const valid = this.validTo(file, block, got);
+    if (valid < len) this.mem.fill(this.reg.viewId(b), this.reg.viewOffset(b) + valid, len - valid, 0);
     this.reg.commit(b, CLEAN, len, this.reg.compute(b, len));
     this.pool.publish(b, file, false);
     this.freshFill.add(b); // the read that asked for it counts it as its miss
@@ -294,7 +437,9 @@ export class Engine {
   private invalidateFill(file: FileState, block: number): void {
     const fills = this.pendingFills.get(file);
     const p = fills?.get(block);
-    if (p) p.stale = true;
+    if (!p) return;
+    p.stale = true;
+    if (p.staged !== null) this.forgetFill(file, block, p);
   }
 
   /**
@@ -304,7 +449,12 @@ export class Engine {
    */
   invalidateFills(file: FileState): void {
     const fills = this.pendingFills.get(file);
-    if (fills) for (const p of fills.values()) p.stale = true;
+    if (!fills) return;
+    for (const [block, p] of fills) {
+      p.stale = true;
+      if (p.staged !== null) fills.delete(block);
+    }
+    if (fills.size === 0) this.pendingFills.delete(file);
   }
 
   // ---------------------------------------------------------------- reads
@@ -318,25 +468,46 @@ export class Engine {
     if (position >= size || length === 0) return 0;
     const n = Math.min(length, size - position);
     const bs = this.bs;
+    // A hit inside one cached block: the whole read is one lookup and one copy.
+    const within = position % bs;
+    if (within + n <= bs) {
+      const b = this.index.get(file.slot, (position - within) / bs);
+      if (b !== NIL && (this.freshFill.size === 0 || !this.freshFill.has(b))) {
+        const off = this.reg.viewOffset(b) + within;
+        dst.set(this.reg.bytes(b).subarray(off, off + n), dstOffset);
+        this.pool.referenced[b] = 1;
+        this.stats.hits++;
+        this.stats.readBytes += n;
+        return n;
+      }
+    }
     const end = position + n;
     let hits = 0;
+    let staged = 0;
     for (let block = Math.floor(position / bs); block * bs < end; block++) {
       let b = this.index.get(file.slot, block);
+      const start = block * bs;
+      const from = Math.max(position, start) - start;
+      const to = Math.min(end, start + bs) - start;
       if (b === NIL) {
-        if (!mayIO) return { kind: 'fill', file, block };
-        b = this.fillSync(file, block);
+        const at = dstOffset + (start + from - position);
+        if (mayIO) b = this.missSync(file, block, dst, at, from, to);
+        else if (this.copyStaged(file, block, dst, at, from, to)) staged++;
+        else {
+          this.stagedTaken.length = 0;
+          return { kind: 'fill', file, block, keep: false };
+        }
+        if (b === NIL) continue; // read around the cache
       } else if (this.freshFill.size > 0 && this.freshFill.delete(b)) {
         this.stats.misses++;
       } else {
         hits++;
       }
-      const start = block * bs;
-      const from = Math.max(position, start) - start;
-      const to = Math.min(end, start + bs) - start;
       const off = this.reg.viewOffset(b);
       dst.set(this.reg.bytes(b).subarray(off + from, off + to), dstOffset + (start + from - position));
       this.pool.referenced[b] = 1;
     }
+    if (staged > 0) this.forgetStaged();
     this.stats.hits += hits;
     this.stats.readBytes += n;
     return n;
@@ -360,6 +531,15 @@ export class Engine {
     // The old last block grows with zeros when the write starts past it.
     const oldLast = Math.floor((oldSize - 1) / bs);
     const gap = oldSize % bs !== 0 && oldLast < first && this.index.get(slot, oldLast) !== NIL ? oldLast : -1;
+
+    // A block the cache does not hold, overwritten within one page, and no buffer free or clean (write-back has
+    // fallen behind): around the cache (writeAround) instead of writing back inline.
+    if (mayIO && first === last && end <= oldSize && this.tx === null && this.pool.freeCount === 0 &&
+        this.index.get(slot, first) === NIL && this.mayWriteAround(file, first, position, length, end)) {
+      const b = this.pool.allocate();
+      if (b === NIL) return this.writeAround(file, first, src, srcOffset, length, position);
+      this.pool.giveBack(b); // a clean buffer was evicted: the write below takes it
+    }
 
     // A single cached block rewritten whole: a shadow copy, no undo at all.
     if (first === last && end <= oldSize && this.tx === null && this.pool.freeCount > 0) {
@@ -400,9 +580,10 @@ export class Engine {
           if (needFill) {
             if (!mayIO) {
               release();
-              return { kind: 'fill', file, block };
+              return { kind: 'fill', file, block, keep: true };
             }
-            b = this.fillSync(file, block);
+            const ghost = this.pool.takeGhost(file, block);
+            b = this.fillSync(file, block, ghost !== NIL ? ghost : this.allocateSync());
           } else {
             b = this.pool.takeGhost(file, block);
             if (b === NIL) {
@@ -539,6 +720,39 @@ export class Engine {
   writeBackRatio = 0.5;
 
   /**
+   * Whether a synchronous write of [position, end) in uncached block `block`
+   * may go straight to the file, around the cache. It keeps G1-G3:
+   *  - no buffer of the block exists (not in the index, no ghost whose
+   *    write-back is in flight), so no older copy can be written back over
+   *    it later, and reads, which miss, read the file and see it (a fill in
+   *    flight is made stale: writeAround);
+   *  - it lies within one page of the file, so the kernel copies it in one
+   *    step that a SIGKILL cannot split (G2): the page-cache write checks for
+   *    a fatal signal only between pages;
+   *  - it changes no size (end <= the cache's size) and lies below zeroFrom,
+   *    so no pending cut of the disk file (R2) can remove it;
+   *  - no transaction is open (its writes must be undoable).
+   * G1: once pwrite returns, the bytes are the kernel's; process death cannot
+   * lose them. Power loss: as for any write not fsynced; fsync syncs the file.
+   */
+  private mayWriteAround(file: FileState, block: number, position: number, length: number, end: number): boolean {
+    return (position % PAGE_BYTES) + length <= PAGE_BYTES && end <= this.sizes.zeroFrom(file.slot) &&
+      file.writable && !file.ghosts.has(block);
+  }
+
+  /** A write around the cache (see mayWriteAround): pwrite, then the file counts as unsynced (fsync and close sync it). */
+  private writeAround(file: FileState, block: number, src: Uint8Array, srcOffset: number, length: number, position: number): number {
+    if (this.pendingFills.size > 0) this.invalidateFill(file, block);
+    let done = 0;
+    while (done < length) done += fs.writeSync(file.fd, src, srcOffset + done, length - done, position + done);
+    this.writeBack.markUnsynced(file);
+    this.stats.writes++;
+    this.stats.writeBytes += length;
+    this.stats.directWrites++;
+    return length;
+  }
+
+  /**
    * write() for one block already cached, step for step the protocol of
    * docs/format.md §10: undo records (overwrite) and arm, the bytes, the
    * descriptor's commit, the size, the undo commit. Nothing to gather, so
@@ -623,10 +837,10 @@ export class Engine {
     this.mem.store(reg.word(nb, D.version), (reg.version(b) + 1) | 0);
     const viewId = reg.viewId(nb);
     const off = reg.viewOffset(nb);
-    this.mem.writeInto(reg.bytes(nb), viewId, off, src, srcOffset, length);
+    const crc = this.mem.writeCrc(viewId, off, src, srcOffset, length, reg.seedOf(nb)) >>> 0;
     if (this.mem.persistMode !== 'none') this.mem.persist(viewId, off, length);
     const wasDirty = reg.isDirty(b);
-    reg.commit(nb, DIRTY, length, reg.compute(nb, length)); // the commit
+    reg.commit(nb, DIRTY, length, crc); // the commit
     // The new buffer takes the old one's place in the index and the lists; the old one goes FREE.
     this.index.replace(b, nb);
     this.lru.replace(b, nb);

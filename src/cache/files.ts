@@ -33,6 +33,10 @@ export class FileState {
   readonly ghosts = new Map<number, number>();
   /** Unlinked or replaced while still open: its data goes nowhere. */
   orphan = false;
+  /** Written back without fdatasync (writeback.ts R1): synced before fsync, close or detach complete. */
+  unsynced = false;
+  /** When it became unsynced (ms). */
+  unsyncedSince = 0;
   /** The disk file was cut to zeroFrom while a write-back was in flight: redo the length after it. */
   resizeAfterFlight = false;
 

@@ -1,8 +1,23 @@
 /**
  * Buffer allocation: a stack of free buffers (transient), eviction of clean
- * buffers from the LRU tail, and the bookkeeping that ties a buffer to the
- * index, the lists and its file. Back-pressure (G9) is the caller's: when
- * nothing can be evicted, `allocate` returns NIL and the caller writes back.
+ * buffers, and the bookkeeping that ties a buffer to the index, the lists and
+ * its file. Back-pressure (G9) is the caller's: when nothing can be evicted,
+ * `allocate` returns NIL and the caller writes back.
+ *
+ * Eviction takes its candidates from a transient queue of the buffers that
+ * became clean (a fill published, a write-back finished), oldest first, with
+ * CLOCK's second chance for referenced ones. It used to walk the LRU list from
+ * its tail, a bounded number of steps: under pressure the tail is all dirty or
+ * in flight (the oldest buffers are the ones being written back), and clean
+ * buffers further up were never found, so a synchronous call failed with
+ * CACHE_EXHAUSTED while thousands of clean buffers were there. The queue holds
+ * every clean buffer, wherever it lies in the LRU list; entries are checked
+ * when taken, so a buffer that became dirty, free or another block's meanwhile
+ * is skipped (it is queued again when it next becomes clean).
+ *
+ * Nothing here touches one word per buffer of the region on open: buffers
+ * from the used bound up (docs/format.md §3) are free without being on the
+ * stack or in the queue, and rebuild() sweeps only the descriptors below it.
  */
 import { NIL } from '../region/format';
 import type { BlockIndex } from './blockIndex';
@@ -10,16 +25,21 @@ import type { FileState } from './files';
 import type { List } from './lists';
 import { CLEAN, DIRTY, FREE, type Registry, WRITING } from './registry';
 
-/** How far up the LRU list to look for a clean buffer before giving up. */
-const EVICTION_SCAN_MAX = 1024;
-
 export interface PoolStats {
   evictions: number;
 }
 
 export class BufferPool {
+  /** Freed buffers below `fresh`, last freed on top. */
   private readonly free: Int32Array;
   private freeTop = 0;
+  /**
+   * Buffers from `fresh` up have never held a block since the region was
+   * formatted (the used bound, docs/format.md §3): they are free without
+   * being on the stack, so neither a clean open nor this constructor has to
+   * touch one word per buffer of the region.
+   */
+  private fresh = 0;
   /** Pins: a buffer an operation is gathering must not be evicted. */
   readonly pins: Uint16Array;
   /** Asynchronous I/O from or into the buffer is in flight. */
@@ -28,14 +48,20 @@ export class BufferPool {
   readonly dirtySince: Float64Array;
   /**
    * Reference bits (CLOCK's second chance): a hit sets its buffer's bit
-   * instead of moving it in the LRU list (a dozen stores); eviction moves a
-   * referenced buffer to the head, clearing its bit, and looks further.
+   * instead of moving it in the LRU list (a dozen stores); eviction sends a
+   * referenced buffer to the back of the clean queue, clearing its bit, and looks further.
    * Transient: after a crash, the list order alone is the hint it was.
    */
   readonly referenced: Uint8Array;
-  /** The file each non-free buffer belongs to. */
-  readonly owner: Array<FileState | null>;
+  /** The file each non-free buffer belongs to; as long as `fresh` (grown as fresh buffers are taken). */
+  readonly owner: Array<FileState | null> = [];
   dirtyCount = 0;
+  /** Eviction candidates: a ring of buffers that became clean, oldest at cleanHead. */
+  private readonly cleanRing: Int32Array;
+  private cleanHead = 0;
+  private cleanLength = 0;
+  /** The buffer has an entry in cleanRing (at most one each: the ring never overflows). */
+  private readonly queued: Uint8Array;
 
   constructor(
     private readonly reg: Registry,
@@ -50,19 +76,38 @@ export class BufferPool {
     this.busy = new Uint8Array(n);
     this.dirtySince = new Float64Array(n);
     this.referenced = new Uint8Array(n);
-    this.owner = new Array(n).fill(null);
+    // Zero-filled typed arrays, not filled here: pages the kernel hands out on first touch.
+    this.cleanRing = new Int32Array(n);
+    this.queued = new Uint8Array(n);
   }
 
   get freeCount(): number {
-    return this.freeTop;
+    return this.freeTop + this.reg.count - this.fresh;
   }
 
-  /** Sweeps the registry (after a clean open or a recovery) to rebuild the transient state. */
+  /**
+   * Sweeps the registry (after a clean open or a recovery) to rebuild the
+   * transient state: the descriptors below the used bound only. A region
+   * whose bound does not check (one that never stored it) is swept whole,
+   * and the bound found is stored for the next open.
+   */
   rebuild(fileOf: (slot: number) => FileState | undefined): void {
     this.freeTop = 0;
     this.dirtyCount = 0;
+    // Only queued buffers have their flag set: clear those, not the whole array.
+    while (this.cleanLength > 0) this.takeCandidate();
+    this.cleanHead = 0;
     const now = Date.now();
-    for (let b = this.reg.count - 1; b >= 0; b--) {
+    let bound = this.reg.usedBound();
+    if (bound === this.reg.count) {
+      while (bound > 0 && this.reg.state(bound - 1) === FREE) bound--;
+      // Every non-FREE buffer lies below it, as the bound the allocator keeps promises.
+      this.reg.setUsedBound(bound);
+    }
+    this.fresh = bound;
+    this.owner.length = 0;
+    for (let b = 0; b < bound; b++) this.owner.push(null);
+    for (let b = bound - 1; b >= 0; b--) {
       const state = this.reg.state(b);
       const file = state === FREE ? undefined : fileOf(this.reg.file(b));
       if (state === FREE || !file) {
@@ -78,50 +123,66 @@ export class BufferPool {
         this.dirtySince[b] = now;
       }
     }
+    // Eviction order: the LRU list's, tail (oldest) first, then any clean
+    // buffer the list missed. Both below the bound, where every non-FREE
+    // buffer lies; the walk is bounded by it too, as a repaired list may
+    // still be short (and a list of more than `bound` entries is not one).
+    const queueIfClean = (c: number) => {
+      if (c < bound && this.owner[c] !== null && this.reg.state(c) === CLEAN) this.queueClean(c);
+    };
+    let b = this.lru.tail();
+    for (let steps = 0; b !== NIL && steps < bound; steps++) {
+      queueIfClean(b);
+      b = this.lru.prev(b);
+    }
+    for (let c = 0; c < bound; c++) queueIfClean(c);
   }
 
-  /** A free buffer, evicting the least recently used clean one if needed; NIL if none. */
+  /** Makes a buffer that just became clean an eviction candidate. */
+  queueClean(b: number): void {
+    if (this.queued[b] !== 0) return;
+    this.queued[b] = 1;
+    const n = this.cleanRing.length;
+    this.cleanRing[(this.cleanHead + this.cleanLength) % n] = b;
+    this.cleanLength++;
+  }
+
+  private takeCandidate(): number {
+    const b = this.cleanRing[this.cleanHead];
+    this.cleanHead = (this.cleanHead + 1) % this.cleanRing.length;
+    this.cleanLength--;
+    this.queued[b] = 0;
+    return b;
+  }
+
+  /** A free buffer, evicting the oldest clean one not recently used if needed; NIL if none is clean. */
   allocate(): number {
     if (this.freeTop > 0) return this.free[--this.freeTop];
-    // The hand goes round at most once over referenced buffers (clearing
-    // their bits) and skips at most EVICTION_SCAN_MAX dirty, pinned or busy ones.
-    let b = this.lru.tail();
-    let rotated = 0;
-    for (let steps = 0; b !== NIL && steps < EVICTION_SCAN_MAX && rotated <= this.reg.count; ) {
-      const prev = this.lru.prev(b);
-      if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0) {
-        if (this.referenced[b] === 1) {
-          this.referenced[b] = 0; // second chance: recently used, to the head
-          this.lru.moveToHead(b);
-          rotated++;
-          if (prev === NIL) b = this.lru.tail(); // wrapped: the rotated ones are now ahead
-          else b = prev;
-          continue;
-        } else {
-          this.evict(b);
-          this.stats.evictions++;
-          return this.free[--this.freeTop];
-        }
+    if (this.fresh < this.reg.count) {
+      this.reg.setUsedBound(this.fresh + 1); // before the buffer can be named (setIdentity)
+      this.owner.push(null);
+      return this.fresh++;
+    }
+    // Each entry is taken at most twice (a referenced one goes round once,
+    // its bit cleared), so the walk is bounded by twice the ring's length.
+    for (let steps = 2 * this.cleanLength; steps > 0 && this.cleanLength > 0; steps--) {
+      const b = this.takeCandidate();
+      if (this.owner[b] === null || this.reg.state(b) !== CLEAN) continue; // stale: queued again when next clean
+      if (this.pins[b] !== 0 || this.busy[b] !== 0 || this.referenced[b] === 1) {
+        this.referenced[b] = 0; // second chance (or in use right now): to the back of the queue
+        this.queueClean(b);
+        continue;
       }
-      steps++;
-      b = prev;
+      this.evict(b);
+      this.stats.evictions++;
+      return this.free[--this.freeTop];
     }
     return NIL;
   }
 
-  /**
-   * Evicts one of `candidates` (buffers back-pressure just cleaned): they may
-   * lie anywhere in the LRU list, beyond the reach of allocate()'s scan.
-   */
-  evictOneOf(candidates: number[]): number {
-    for (const b of candidates) {
-      if (this.reg.state(b) === CLEAN && this.pins[b] === 0 && this.busy[b] === 0 && this.owner[b] !== null) {
-        this.evict(b);
-        this.stats.evictions++;
-        return this.free[--this.freeTop];
-      }
-    }
-    return NIL;
+  /** Clean buffers queued for eviction (some entries may be stale). */
+  get cleanCandidates(): number {
+    return this.cleanLength;
   }
 
   /** Returns an unused buffer (allocated but never committed) to the free stack. */
@@ -147,6 +208,7 @@ export class BufferPool {
     this.owner[b] = file;
     file.buffers.add(b);
     if (dirty) this.markDirty(b, file);
+    else this.queueClean(b);
   }
 
   /** Called when a buffer becomes DIRTY (it was CLEAN or freshly published). */
@@ -162,6 +224,7 @@ export class BufferPool {
     this.dirtyList.remove(b);
     this.dirtyCount--;
     file.dirty--;
+    this.queueClean(b); // a drop's buffer is FREE by the time it is taken: skipped then
   }
 
   /** CLEAN -> FREE. */

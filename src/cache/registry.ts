@@ -3,9 +3,9 @@
  * module reads descriptors and changes them only through the primitives.
  */
 import { mix4 } from '../region/checksum';
-import { CLEAN, D, DESCRIPTOR_WORDS, DIRTY, FREE, NIL, SEL_BIT, STATE_MASK, WRITING } from '../region/format';
+import { C, CLEAN, CONTROL_OFFSET, D, DESCRIPTOR_WORDS, DIRTY, FREE, NIL, SEL_BIT, STATE_MASK, WRITING } from '../region/format';
 import type { Geometry } from '../region/geometry';
-import type { RegionMemory } from '../region/primitives';
+import { type RegionMemory, VERIFY_JOB_WORDS } from '../region/primitives';
 
 export { CLEAN, DIRTY, FREE, WRITING };
 
@@ -110,6 +110,29 @@ export class Registry {
     return this.mem.crc(this.viewId(b), this.viewOffset(b), len, this.seedOf(b)) >>> 0;
   }
 
+  /**
+   * Checks the stored checksum of each buffer against its first `len` bytes
+   * (under its identity seed) in one native call, a read. Returns the
+   * checksum computed for each buffer, index for index, and how many differ
+   * from the stored one.
+   */
+  verify(buffers: readonly number[]): { actual: Uint32Array; mismatches: number } {
+    const jobs = new Uint32Array(buffers.length * VERIFY_JOB_WORDS);
+    for (let i = 0; i < buffers.length; i++) {
+      const b = buffers[i];
+      const w = i * VERIFY_JOB_WORDS;
+      jobs[w] = this.viewId(b);
+      jobs[w + 1] = this.viewOffset(b);
+      jobs[w + 2] = this.len(b);
+      jobs[w + 3] = this.seedOf(b);
+      jobs[w + 4] = this.crc(b);
+    }
+    const mismatches = this.mem.verifyMany(jobs, buffers.length);
+    const actual = new Uint32Array(buffers.length);
+    for (let i = 0; i < buffers.length; i++) actual[i] = jobs[i * VERIFY_JOB_WORDS + 5];
+    return { actual, mismatches };
+  }
+
   // ---- changes (each documented in docs/format.md §4) ----
 
   /** Names the block a FREE buffer is about to hold. Plain stores: the status commit publishes them. */
@@ -154,6 +177,30 @@ export class Registry {
   swapState(b: number, expectedStatus: number, state: number): boolean {
     const w = this.base + b * DESCRIPTOR_WORDS;
     return this.mem.cas(w, expectedStatus, (expectedStatus & SEL_BIT) | state) === expectedStatus;
+  }
+
+  /**
+   * The used bound (docs/format.md §3): every buffer at or above it has been
+   * FREE since the region was formatted, so a clean open sweeps only the
+   * buffers below it. Returns the region's buffer count when the pair of
+   * words does not check (a region that never stored it): sweep everything.
+   */
+  usedBound(): number {
+    const w = CONTROL_OFFSET / 4 + C.usedBound;
+    const bound = this.i32[w];
+    return this.i32[w + 1] === ~bound && bound >= 0 && bound <= this.count ? bound : this.count;
+  }
+
+  /**
+   * Raises the used bound before a buffer at or above it is first named.
+   * Two plain stores: a clean open trusts the pair only after a clean close,
+   * when both have landed; a crash leads to the warm reboot, which sweeps
+   * every descriptor and ignores them.
+   */
+  setUsedBound(bound: number): void {
+    const w = CONTROL_OFFSET / 4 + C.usedBound;
+    this.mem.store(w, bound);
+    this.mem.store(w + 1, ~bound);
   }
 
   /** Plain link store (lists are repaired by recovery). */

@@ -3,8 +3,16 @@
  *
  * Rules (docs/format.md §10; each exists because of a race or a crash):
  *  R1  A buffer becomes CLEAN only by a compare-and-swap of WRITING after its
- *      bytes were written AND fdatasync succeeded (G10). A write in between
- *      sets DIRTY, so the swap fails and the buffer stays dirty.
+ *      bytes were written without error and, where the region survives a
+ *      power cut (persist 'cpu' or 'msync'), fdatasync succeeded (G10). A
+ *      write in between sets DIRTY, so the swap fails and the buffer stays
+ *      dirty. In a region that a power cut loses (tmpfs, persist 'none') the
+ *      sync protects nothing the region would have kept: once the kernel
+ *      holds the bytes, process death cannot lose them (G1), and data never
+ *      fsynced is not promised past a power cut either way. Such a file is
+ *      marked unsynced instead; the background pass fdatasyncs it soon after
+ *      (its error is reported as any write-back error), fsync and close sync
+ *      it before they return (G4), and it keeps its descriptor until then.
  *  R2  The disk file is cut to zeroFrom (a truncation it has not seen) before
  *      any block at or past zeroFrom is written, and only when no asynchronous
  *      write of the file is in flight (an older write could land after it).
@@ -61,6 +69,8 @@ export interface WriteBackHost {
   beforeCut(file: FileState): void;
   stats: { writeBackBytes: number; writeBackBatches: number; writeBackErrors: number; fdatasyncs: number };
   fileOf(b: number): FileState | null;
+  /** The region survives a power cut: fdatasync before a buffer goes CLEAN (R1). */
+  syncBeforeClean: boolean;
 }
 
 export interface WriteBackPolicy {
@@ -95,8 +105,59 @@ export class WriteBack {
 
   start(): void {
     if (this.timer || this.stopped) return;
-    this.timer = setInterval(() => this.pass(false), this.policy.intervalMs);
+    this.timer = setInterval(() => {
+      this.pass(false);
+      this.syncUnsynced();
+    }, this.policy.intervalMs);
     this.timer.unref();
+  }
+
+  /** Files written back without fdatasync (R1), synced by the background pass. */
+  private readonly unsynced = new Set<FileState>();
+
+  /** The file was written without fdatasync: the background pass syncs it; fsync, close and detach wait for that. */
+  markUnsynced(file: FileState): void {
+    if (!file.unsynced) file.unsyncedSince = Date.now();
+    file.unsynced = true;
+    this.unsynced.add(file);
+  }
+
+  /**
+   * One fdatasync, off the event loop, per file unsynced for longer than the
+   * age limit (maxAgeMs: the age at which dirty data is written back), or
+   * closed, with nothing in flight. Not sooner: each sync makes the disk
+   * write what plain fs would leave in the page cache, and the writer pays
+   * for that I/O.
+   */
+  private syncUnsynced(): void {
+    if (this.stopped || Date.now() < this.backoffUntil) return;
+    const now = Date.now();
+    for (const file of this.unsynced) {
+      if (!file.unsynced || !this.host.holds(file) || !file.attached) {
+        this.unsynced.delete(file);
+        continue;
+      }
+      // A closed file waits for this sync to let go of its descriptor: no waiting for the age limit.
+      if (file.inFlight > 0 || (file.openCount > 0 && now - file.unsyncedSince < this.policy.maxAgeMs)) continue;
+      const p = this.syncTracked(file).finally(() => this.running.delete(p));
+      this.running.add(p);
+    }
+  }
+
+  private async syncTracked(file: FileState): Promise<void> {
+    file.inFlight++; // the descriptor stays open under it (backing.ts)
+    try {
+      await this.sync(file);
+    } catch (err) {
+      if (!this.host.holds(file)) return;
+      this.host.stats.writeBackErrors++;
+      this.backoffUntil = Date.now() + 1000;
+      this.host.ioError(err as Error, file, 'fdatasync');
+    } finally {
+      file.inFlight--;
+      this.host.afterIo(file);
+      this.roomMade();
+    }
   }
 
   stop(): void {
@@ -186,9 +247,31 @@ export class WriteBack {
     return (sizes.flags[file.slot] & SIZE_DIRTY) !== 0 || sizes.zeroFrom(file.slot) < ZERO_NONE || file.resizeAfterFlight;
   }
 
+  /** fdatasync; a write-back that lands while it runs marks the file unsynced again. */
   private async sync(file: FileState): Promise<void> {
-    await fdatasync(file.fd);
+    const was = file.unsynced;
+    file.unsynced = false;
+    try {
+      await fdatasync(file.fd);
+    } catch (err) {
+      if (was) this.markUnsynced(file);
+      throw err;
+    }
     this.host.stats.fdatasyncs++;
+    if (!file.unsynced) this.unsynced.delete(file);
+  }
+
+  private syncSync(file: FileState): void {
+    const was = file.unsynced;
+    file.unsynced = false;
+    try {
+      fs.fdatasyncSync(file.fd);
+    } catch (err) {
+      if (was) this.markUnsynced(file);
+      throw err;
+    }
+    this.host.stats.fdatasyncs++;
+    this.unsynced.delete(file);
   }
 
   /** Marks buffers WRITING, verifying each (R4); returns the plan. */
@@ -256,6 +339,11 @@ export class WriteBack {
     for (const p of plan) pool.busy[p.b] = 1;
     this.inFlightBuffers += plan.length;
     const sizeVersion = sizes.version(file.slot);
+    // Without an fdatasync to wait for (R1), each run's buffers go CLEAN as
+    // soon as its write returned: room for waiting writers long before the
+    // batch ends. They are a prefix of the plan (runs keep its order).
+    const early = !force && !this.host.syncBeforeClean;
+    let finished = 0;
     let ok = false;
     try {
       if (file.inFlight === 1) this.cutToZeroFrom(file); // R2, R6
@@ -263,6 +351,14 @@ export class WriteBack {
         if (!this.host.holds(file)) return;
         await writeAllAsync(file.fd, run.map((p) => this.view(p)), run[0].block * this.host.reg.blockBytes);
         stats.writeBackBytes += run.reduce((n, p) => n + p.len, 0);
+        if (early && this.host.holds(file)) {
+          this.markUnsynced(file);
+          this.finish(file, run, true);
+          for (const p of run) pool.releaseBusy(p.b, file);
+          this.inFlightBuffers -= run.length;
+          finished += run.length;
+          this.roomMade();
+        }
       }
       if (!this.host.holds(file)) return;
       if (file.inFlight === 1 && sizes.zeroFrom(file.slot) >= ZERO_NONE) {
@@ -272,7 +368,8 @@ export class WriteBack {
         }
       }
       applyStamp(sizes, file.slot, file.fd); // the disk's mtime: the last write's
-      await this.sync(file);
+      if (force || this.host.syncBeforeClean) await this.sync(file);
+      else this.markUnsynced(file);
       if (!this.host.holds(file)) return;
       ok = true;
       stats.writeBackBatches++;
@@ -285,15 +382,31 @@ export class WriteBack {
       this.host.ioError(err as Error, file, 'write-back');
       if (force) throw err;
     } finally {
+      const rest = finished === 0 ? plan : plan.slice(finished);
       // After the cache closed the region is unmapped: only the counters.
       if (!this.host.isClosed()) {
-        this.finish(file, plan, ok);
-        for (const p of plan) pool.releaseBusy(p.b, file);
+        this.finish(file, rest, ok);
+        for (const p of rest) pool.releaseBusy(p.b, file);
       }
-      this.inFlightBuffers -= plan.length;
+      this.inFlightBuffers -= rest.length;
       file.inFlight--;
       this.host.afterIo(file);
+      this.roomMade();
     }
+  }
+
+  private roomWaiters: Array<() => void> = [];
+
+  /** Resolves when write-back next makes room: a run written, a batch or a sync ended. */
+  room(): Promise<void> {
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private roomMade(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
   }
 
   private cutToZeroFrom(file: FileState): void {
@@ -325,8 +438,7 @@ export class WriteBack {
     if (!file.attached) return;
     if (!file.writable) {
       // Opened read-only: nothing of it can be dirty; fsync still syncs, as the kernel's does.
-      fs.fdatasyncSync(file.fd);
-      stats.fdatasyncs++;
+      this.syncSync(file);
       return;
     }
     const sizeVersion = sizes.version(file.slot);
@@ -349,8 +461,8 @@ export class WriteBack {
         fs.ftruncateSync(file.fd, sizes.size(file.slot));
       }
       applyStamp(sizes, file.slot, file.fd); // the disk's mtime: the last write's
-      fs.fdatasyncSync(file.fd);
-      stats.fdatasyncs++;
+      if (complete || this.host.syncBeforeClean) this.syncSync(file);
+      else this.markUnsynced(file);
       stats.writeBackBatches++;
       ok = true;
       if (file.inFlight === 0) this.clearSizeDirty(file, sizeVersion);

@@ -64,6 +64,8 @@ export const C = {
   opsCommitted: 5,
   recoveringPid: 6,
   ownerPid: 7,
+  usedBound: 8,
+  usedBoundCheck: 9,
 } as const;
 export const INTENT_BYTE = 256; // from CONTROL_OFFSET
 export const I = {

@@ -23,6 +23,9 @@ import { native } from '../native';
 
 export type PersistMode = 'none' | 'cpu' | 'msync';
 
+/** Words of one job of `verifyMany` (native/fastcalls.cc, verifyAt). */
+export const VERIFY_JOB_WORDS = 6;
+
 /** Where a byte range lives: the metadata view or one of the data views. */
 export interface TraceOp {
   kind: 'store' | 'commit' | 'cas' | 'bytes' | 'move' | 'fill' | 'float';
@@ -142,6 +145,26 @@ export class RegionMemory {
     else target.set(source.subarray(sourceOffset, sourceOffset + length), offset);
   }
 
+  /**
+   * writeInto and the crc32c of the copied bytes continued from `seed`, in
+   * one native call: the bytes are read once from the source and checksummed
+   * while the copy holds them in the L1 cache. One store (the copy), traced
+   * as writeInto's; a cut before it leaves the target untouched.
+   */
+  writeCrc(viewId: number, offset: number, source: Uint8Array, sourceOffset: number, length: number, seed: number): number {
+    if (this.tracer !== null) {
+      this.tracer({ kind: 'bytes', target: viewId, offset, length, source: source.subarray(sourceOffset, sourceOffset + length) });
+    }
+    const s = this.scratch;
+    s[0] = viewId;
+    s[1] = offset;
+    s[2] = length;
+    s[3] = seed;
+    s[4] = sourceOffset;
+    native.copyInCrcAt(source);
+    return s[7];
+  }
+
   /** Copies within the region (between any two views); ranges may overlap. */
   move(dstId: number, dstOffset: number, srcId: number, srcOffset: number, length: number): void {
     if (length === 0) return;
@@ -175,6 +198,15 @@ export class RegionMemory {
     s[3] = seed;
     native.crcAt();
     return s[7];
+  }
+
+  /**
+   * crc32c of many ranges of the region in one native call (a read): jobs of
+   * VERIFY_JOB_WORDS words [view id, offset, length, seed, expected, actual],
+   * `actual` filled in. Returns how many jobs' actual differs from expected.
+   */
+  verifyMany(jobs: Uint32Array, count: number): number {
+    return native.verifyAt(jobs, count);
   }
 
   /**

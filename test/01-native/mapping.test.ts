@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
-import { fixtures, repoRoot, scratchDir, spawnFixture } from '../helpers';
+import { VERIFY_JOB_WORDS } from '../../src/region/primitives';
+import { fixtures, repoRoot, rng, scratchDir, spawnFixture } from '../helpers';
 
 const { dir, cleanup } = scratchDir('mapping');
 afterAll(cleanup);
@@ -37,6 +38,43 @@ describe('mapping', () => {
     scratch[1] = 0;
     scratch[2] = 1;
     expect(() => native.crcAt()).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    fs.closeSync(fd);
+  });
+
+  it('verifies many ranges in one call (verifyAt): each crc as crc32c gives it, mismatches counted, bad ranges refused before any is read', () => {
+    const { fd, mapping } = mapFile('verify', 1 << 16, [[0, 4096], [4096, 61440]]);
+    const views = mapping.views.map((b) => new Uint8Array(b));
+    const next = rng(0xfeed);
+    for (const v of views) for (let i = 0; i < v.length; i++) v[i] = Math.floor(next() * 256);
+    // [view index, offset, length, seed]: empty, short, a block, a block at the end of its view, unaligned
+    const ranges: Array<[number, number, number, number]> = [
+      [1, 0, 0, 7], [0, 3, 100, 0], [1, 4096, 4096, 0x9e3779b1], [1, 61440 - 4096, 4096, 5], [0, 17, 4079, 0xffffffff], [1, 1, 300, 42],
+    ];
+    const words = VERIFY_JOB_WORDS;
+    const jobs = new Uint32Array(ranges.length * words + words); // one spare job: count, not the length, decides
+    const expected = ranges.map(([v, off, len, seed]) => native.crc32c(views[v], off, len, seed));
+    ranges.forEach(([v, off, len, seed], i) => {
+      jobs.set([mapping.viewIds[v], off, len, seed, expected[i], 0], i * words);
+    });
+    expect(native.verifyAt(jobs, ranges.length)).toBe(0);
+    ranges.forEach((_, i) => expect(jobs[i * words + 5]).toBe(expected[i]));
+    jobs[2 * words + 4] ^= 1; // a wrong expected crc
+    views[1][61440 - 1] ^= 0x80; // a flipped bit in the block at the end of view 1
+    expect(native.verifyAt(jobs, ranges.length)).toBe(2);
+    expect(jobs[2 * words + 5]).toBe(expected[2]);
+    expect(jobs[3 * words + 5]).not.toBe(expected[3]);
+    expect(jobs[3 * words + 5]).toBe(native.crc32c(views[1], 61440 - 4096, 4096, 5));
+    // One job past its view: refused, and no job's result is written.
+    for (let i = 0; i < ranges.length; i++) jobs[i * words + 5] = 0;
+    jobs.set([mapping.viewIds[0], 4000, 97, 0, 0, 0], ranges.length * words);
+    expect(() => native.verifyAt(jobs, ranges.length + 1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    for (let i = 0; i <= ranges.length; i++) expect(jobs[i * words + 5]).toBe(0);
+    expect(() => native.verifyAt(jobs, ranges.length + 2)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => native.verifyAt(jobs, 1.5)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => native.verifyAt(new Int32Array(6) as unknown as Uint32Array, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    native.unmap(mapping.handle);
+    expect(() => native.verifyAt(jobs, 2)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' })); // job 1 reads 100 bytes of an unmapped view
+    expect(native.verifyAt(jobs, 0)).toBe(0);
     fs.closeSync(fd);
   });
 

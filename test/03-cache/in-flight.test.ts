@@ -73,10 +73,13 @@ async function batchInFlight(cache: Cache): Promise<void> {
 /** The buffer pool's bookkeeping: every buffer free exactly once, or owned and indexed. */
 function expectPoolConsistent(cache: Cache): void {
   const e = cache.engine;
-  const pool = e.pool as unknown as { free: Int32Array; freeTop: number };
+  const pool = e.pool as unknown as { free: Int32Array; freeTop: number; fresh: number };
   const free = new Set<number>();
+  // Buffers from the used bound up are free without being on the stack.
+  for (let b = pool.fresh; b < e.reg.count; b++) free.add(b);
   for (let i = 0; i < pool.freeTop; i++) {
     const b = pool.free[i];
+    expect(b < pool.fresh, `buffer ${b} is on the free stack and above the used bound`).toBe(true);
     expect(free.has(b), `buffer ${b} is on the free stack twice`).toBe(false);
     free.add(b);
     expect(e.reg.state(b), `free buffer ${b} is not FREE`).toBe(FREE);

@@ -42,7 +42,7 @@ export interface CampaignOptions {
   kills: number;
   /** 0 to 2^31-1. Default 1 (the CLI draws one at random and prints it). */
   seed: number;
-  /** A built-in workload (append, overwrite, mixed, transfer, names) or the path of a module exporting one. Default 'mixed'. */
+  /** A built-in workload (append, overwrite, mixed, pressure, transfer, names) or the path of a module exporting one. Default 'mixed'. */
   workload: string;
   /** Region size: bytes or a string like '4MiB'. Default: the built-in workload's, 4MiB for a module. */
   regionSize?: string;

@@ -2,6 +2,7 @@
  * The built-in workloads. Each runs until killed, through the context's
  * recorded operations, so the harness knows every acknowledged write.
  */
+import { FileHandle } from '../../fs/promises';
 import type { Workload, WorkloadContext } from './context';
 
 const int = (ctx: WorkloadContext, n: number) => Math.floor(ctx.random() * n);
@@ -78,6 +79,102 @@ async function mixedStep(ctx: WorkloadContext, file: string, names: string[], k:
   }
 }
 
+/** Working sets of the pressure workload, as multiples of the region's capacity (one drawn per run). */
+const PRESSURE_FACTORS = [0.5, 1, 2, 4, 8];
+const PRESSURE_FILES = ['p-0', 'p-1', 'p-2'];
+
+/**
+ * The cache under pressure: several files whose working set is drawn per run
+ * from half the region to eight times it; 4 KiB-ish random reads and
+ * writes, 64 KiB sequential runs, fsyncs and truncations, through the sync
+ * and the promise API, with event-loop turns between them so background
+ * write-back is in flight while synchronous calls need room. Every read is
+ * checked against a model of the files (rebuilt from the files after each
+ * restart, which the harness has verified), and any call that fails, for
+ * lack of room or otherwise, fails the workload and so the campaign.
+ */
+export const pressure: Workload = async (ctx) => {
+  const bs = ctx.cache.stats().blockSize;
+  const capacity = ctx.cache.stats().capacityBytes;
+  // Bulk writes of 64 KiB, or of the largest write that is one atomic step (G2) if that is less.
+  const chunk = Math.min(64 * 1024, Math.floor(ctx.cache.atomicWriteBytesMax / bs) * bs);
+  const factor = PRESSURE_FACTORS[int(ctx, PRESSURE_FACTORS.length)];
+  const span = Math.max(bs, Math.floor((factor * capacity) / PRESSURE_FILES.length / bs) * bs);
+  const model = new Map<string, Buffer>();
+  for (const file of PRESSURE_FILES) {
+    const fd = ctx.fd(file);
+    const size = ctx.fs.fstatSync(fd).size;
+    const bytes = Buffer.alloc(size);
+    for (let at = 0; at < size; at += chunk) ctx.fs.readSync(fd, bytes, at, Math.min(chunk, size - at), at);
+    model.set(file, bytes);
+  }
+  const apply = (file: string, offset: number, data: Buffer) => {
+    let bytes = model.get(file)!;
+    if (offset + data.length > bytes.length) {
+      const grown = Buffer.alloc(offset + data.length);
+      bytes.copy(grown);
+      model.set(file, (bytes = grown));
+    }
+    data.copy(bytes, offset);
+  };
+  const write = async (file: string, offset: number, length: number, async: boolean) => {
+    const data = ctx.payload(length); // the bytes ctx.write/writeAsync will write: the same seed and sequence number
+    if (async) await ctx.writeAsync(file, offset, length);
+    else ctx.write(file, offset, length);
+    apply(file, offset, data);
+  };
+  const truncate = (file: string, length: number) => {
+    ctx.truncate(file, length);
+    const bytes = model.get(file)!;
+    const next = Buffer.alloc(length);
+    bytes.copy(next, 0, 0, Math.min(length, bytes.length));
+    model.set(file, next);
+  };
+  // This run's working set: each file cut or grown (by sequential bulk writes) to its share.
+  for (const file of PRESSURE_FILES) {
+    const size = model.get(file)!.length;
+    if (size > span) truncate(file, span);
+    for (let at = size, n = 0; at < span; at += chunk, n++) {
+      await write(file, at, Math.min(chunk, span - at), n % 4 === 1);
+      if (n % 4 === 0) await ctx.yield();
+    }
+  }
+  const got = Buffer.alloc(4 * bs);
+  for (let i = 0; ; i++) {
+    const file = PRESSURE_FILES[int(ctx, PRESSURE_FILES.length)];
+    const bytes = model.get(file)!;
+    const async = ctx.random() < 0.4;
+    const k = ctx.random();
+    if (k < 0.5) {
+      const length = ctx.random() < 0.8 ? bs : 1 + int(ctx, 3 * bs);
+      const offset = ctx.random() < 0.8 ? int(ctx, Math.max(1, bytes.length / bs)) * bs : int(ctx, Math.max(1, bytes.length));
+      const fd = ctx.fd(file);
+      const n = async
+        ? (await new FileHandle(ctx.cache, fd).read(got, 0, length, offset)).bytesRead
+        : ctx.fs.readSync(fd, got, 0, length, offset);
+      const want = Math.max(0, Math.min(length, bytes.length - offset));
+      if (n !== want || !got.subarray(0, n).equals(bytes.subarray(offset, offset + n))) {
+        throw new Error(`read of ${file} at ${offset} (${length} bytes, ${async ? 'promise' : 'sync'}) returned ${n} bytes ` +
+          `that differ from the ${want} acknowledged ones`);
+      }
+    } else if (k < 0.85) {
+      const length = ctx.random() < 0.7 ? bs : 1 + int(ctx, 2 * bs);
+      const offset = ctx.random() < 0.7 ? int(ctx, span / bs) * bs : int(ctx, span);
+      await write(file, offset, length, async);
+    } else if (k < 0.93) {
+      // A sequential run of bulk writes from a random block: bulk data through a full cache.
+      let at = int(ctx, span / bs) * bs;
+      for (let n = 0; n < 8; n++, at += chunk) await write(file, at, chunk, async && n % 2 === 0);
+    } else if (k < 0.97) {
+      if (async) await ctx.recordAsync({ op: 'fsync', file }, () => new FileHandle(ctx.cache, ctx.fd(file)).sync());
+      else ctx.fsync(file);
+    } else {
+      truncate(file, Math.floor(span / 2) + int(ctx, Math.ceil(span / 2)));
+    }
+    if (i % 8 === 0) await ctx.yield();
+  }
+};
+
 export interface BuiltinWorkload {
   run: Workload;
   regionSize: string;
@@ -94,6 +191,11 @@ export const builtins: Record<string, BuiltinWorkload> = {
   mixed: {
     run: mixed, regionSize: '512KiB', directories: ['m', 'n'],
     description: 'create/write/truncate/rename/unlink/fsync with eviction and back-pressure',
+  },
+  pressure: {
+    run: pressure, regionSize: '1MiB', directories: [],
+    description: 'working sets of 0.5x to 8x the region over several files: reads checked, sync and promise calls, ' +
+      'sequential runs, fsyncs and truncations, background write-back in flight; no call may fail',
   },
   names: {
     run: (ctx) => names(ctx), regionSize: '512KiB', directories: ['p', 'p/q'],
