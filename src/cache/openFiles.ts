@@ -11,7 +11,7 @@ import { asSystemError, RioError, systemError } from '../errors';
 import { FILE_ACTIVE, FILE_FREE, FILE_ORPHAN } from '../region/format';
 import { relative } from 'node:path';
 import { checkRelativePath, confine } from './paths';
-import { openBeneath } from './beneath'; // absolute symlinks that stay inside the root
+import { identityAt, openBeneath } from './beneath'; // absolute symlinks that stay inside the root
 import type { Cache } from './cache';
 import type { FileEntry } from './fileTable';
 import { releaseBacking, settleParked } from './backing';
@@ -154,7 +154,15 @@ export class OpenFiles {
     const e = this.cache.engine;
     const key = this.canonicalKey(fd, given);
     const identity = `${st.dev}:${st.ino}`;
-    const linked = this.byInode.get(identity);
+    let linked = this.byInode.get(identity);
+    if (linked && !linked.attached && linked.path !== key && !this.stillNamed(linked)) {
+      // Not a hard link: the file of that entry was deleted while we held no
+      // descriptor on it and the file system gave its inode number to this
+      // new file. Taking the entry would file this file's data under the dead
+      // name, and a warm reboot would find no such inode there (G1).
+      this.retire(linked);
+      linked = undefined;
+    }
     if (linked?.attached) {
       // Another path to a file this cache already holds (a hard link): share it.
       fs.closeSync(fd);
@@ -190,6 +198,12 @@ export class OpenFiles {
       fs.closeSync(fd);
       throw err;
     }
+  }
+
+  /** True while the entry's own path still names its inode (a detached entry holds no descriptor that would keep the inode). */
+  private stillNamed(file: FileState): boolean {
+    const st = identityAt(this.cache.rootFd, file.path);
+    return st !== null && st.dev === file.dev && st.ino === file.ino;
   }
 
   /** An orphan whose inode is opened again under another name: ACTIVE again, under that name. */
