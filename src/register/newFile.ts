@@ -14,9 +14,14 @@
  * under `<root>/.riocache/tmp/`, removed at the next start of the region's
  * owner; a cut in the rename: the warm reboot completes it. Writes to an
  * existing file take the facade's own writeFile.
+ *
+ * The temporary directory exists only while such a write is in flight (made
+ * before the first, removed after the last, with its parents when empty), so
+ * the root lists what it lists on plain fs: a service reading its data
+ * directory does not find `.riocache` in it.
  */
 import * as fs from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Cache } from '../cache/cache';
 
 type Fn = (...args: any[]) => any;
@@ -48,16 +53,19 @@ export function newFileFaces(cache: Cache, region: string): NewFileFaces {
   const dir = tmpDirOf(region);
   // Leftovers of a predecessor that died before its renames: the writes they held never happened.
   cfs.rmSync(dir, { recursive: true, force: true });
-  let made = false;
+  removeEmpty(cfs, dir);
+  let inFlight = 0;
   let counter = 0;
-  /** A fresh temporary path, or null when the file exists (or the form is not a creating one). */
+  /** A fresh temporary path (its directory made), or null when the file exists (or the form is not a creating one). */
   const temporary = (file: unknown, options: unknown): string | null => {
-    if (creatingFlags(file, options) === null || cfs.existsSync(file)) return null;
-    if (!made) {
-      cfs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-      made = true;
-    }
+    // Anything at the path, a dangling symlink included (the write goes to its target), takes the plain write.
+    if (creatingFlags(file, options) === null || nameTaken(cfs, file)) return null;
+    if (inFlight++ === 0) makeDirectory(cfs, dir);
     return join(dir, `${process.pid}-${++counter}`);
+  };
+  const settled = (tmp: string, failed: boolean) => {
+    if (failed) cfs.rmSync(tmp, { force: true });
+    if (--inFlight === 0) removeEmpty(cfs, dir);
   };
   /** The temporary file's options: the caller's, with a plain 'w' (its EXCL applies to the path, checked above). */
   const tmpOptions = (options: unknown) => (typeof options === 'object' && options !== null ? { ...options, flag: 'w' } : options);
@@ -65,14 +73,33 @@ export function newFileFaces(cache: Cache, region: string): NewFileFaces {
   const writeFileSync = (file: unknown, data: unknown, options?: unknown) => {
     const tmp = temporary(file, options);
     if (tmp === null) return cfs.writeFileSync(file, data, options);
-    cfs.writeFileSync(tmp, data, tmpOptions(options));
-    cfs.renameSync(tmp, file);
+    let renamed = false;
+    try {
+      cfs.writeFileSync(tmp, data, tmpOptions(options));
+      cfs.renameSync(tmp, file);
+      renamed = true;
+    } catch {
+      // Whatever refused the rename (no parent directory, a file for one, no
+      // permission) refuses the plain write too, with the error plain fs gives.
+    } finally {
+      settled(tmp, !renamed);
+    }
+    if (!renamed) cfs.writeFileSync(file, data, options);
   };
   const promisesWriteFile = async (file: unknown, data: unknown, options?: unknown) => {
     const tmp = temporary(file, options);
     if (tmp === null) return cfs.promises.writeFile(file, data, options);
-    await cfs.promises.writeFile(tmp, data, tmpOptions(options));
-    await cfs.promises.rename(tmp, file);
+    let renamed = false;
+    try {
+      await cfs.promises.writeFile(tmp, data, tmpOptions(options));
+      await cfs.promises.rename(tmp, file);
+      renamed = true;
+    } catch {
+      // As in writeFileSync: the plain write gives the plain error.
+    } finally {
+      settled(tmp, !renamed);
+    }
+    if (!renamed) await cfs.promises.writeFile(file, data, options);
   };
   const writeFile = (...args: unknown[]) => {
     const cb = args[args.length - 1];
@@ -81,4 +108,40 @@ export function newFileFaces(cache: Cache, region: string): NewFileFaces {
     promisesWriteFile(args[0], args[1], opts).then(() => cb(null), (err: unknown) => cb(err));
   };
   return { writeFileSync, writeFile, promisesWriteFile };
+}
+
+/** True when the path names anything, a symlink that leads nowhere included; an invalid path is left to the plain write. */
+function nameTaken(cfs: Record<string, Fn>, file: unknown): boolean {
+  try {
+    return cfs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
+
+/** mkdir -p, again if another process removed an empty parent between our two mkdirs (its removeEmpty). */
+function makeDirectory(cfs: Record<string, Fn>, dir: string): void {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      cfs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || attempt === 3) throw err;
+    }
+  }
+}
+
+/**
+ * Removes `dir`, then each parent up to `.riocache`, while they are empty.
+ * Another process's directory beside ours keeps the parents (ENOTEMPTY), and
+ * its mkdir makes them again if ours went first.
+ */
+function removeEmpty(cfs: Record<string, Fn>, dir: string): void {
+  for (let d = dir; d.startsWith('.riocache'); d = dirname(d)) {
+    try {
+      cfs.rmdirSync(d);
+    } catch {
+      return; // not empty (another region's writes, the cache's own files) or already gone
+    }
+  }
 }

@@ -3,20 +3,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCacheSync } from '../../src';
 import { scratchDir } from '../helpers';
-import { namespaceOperations, NameSide, runNamed, tree } from './differential-names';
+import { namespaceOperations, NameSide, prepare, runNamed, tree } from './differential-names';
 
 const { dir, cleanup } = scratchDir('differential-names');
 afterAll(cleanup);
-
-function prepare(root: string) {
-  fs.mkdirSync(join(root, 'd'), { recursive: true });
-  fs.mkdirSync(join(root, 'g/h'), { recursive: true });
-  fs.mkdirSync(join(root, 'q/s'), { recursive: true });
-  fs.writeFileSync(join(root, 'a'), Buffer.alloc(9000, 0x61));
-  fs.writeFileSync(join(root, 'd/e'), 'preexisting');
-  fs.writeFileSync(join(root, 'q/s/t'), Buffer.alloc(5000, 0x74));
-  fs.symlinkSync('a', join(root, 'l1'));
-}
 
 /** Every file of the cache's tree: the disk's mtime after a flush is the one the cache reported (the last write's). */
 function expectDiskTimesAsReported(cache: ReturnType<typeof openCacheSync>, root: string): void {

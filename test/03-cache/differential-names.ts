@@ -19,6 +19,17 @@ const links = ['l1', 'l2', 'd/l3'];
 // Targets stay inside the root: one leading out is EACCES through the cache (G7), followed by node:fs.
 const linkTargets = ['a', 'd', 'q/r', 'd/../a', 'missing', 'd/e', 'l1'];
 
+/** The tree both twins start from. */
+export function prepare(root: string): void {
+  fs.mkdirSync(join(root, 'd'), { recursive: true });
+  fs.mkdirSync(join(root, 'g/h'), { recursive: true });
+  fs.mkdirSync(join(root, 'q/s'), { recursive: true });
+  fs.writeFileSync(join(root, 'a'), Buffer.alloc(9000, 0x61));
+  fs.writeFileSync(join(root, 'd/e'), 'preexisting');
+  fs.writeFileSync(join(root, 'q/s/t'), Buffer.alloc(5000, 0x74));
+  fs.symlinkSync('a', join(root, 'l1'));
+}
+
 /** A Side that also knows its root (to relativise paths) and, for the cache, checks times. */
 export class NameSide extends Side {
   /** The last mtime seen per inode (cache side), reset by utimes. */
