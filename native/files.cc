@@ -233,6 +233,25 @@ napi_value MkdirBeneath(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// linkBeneath(rootFd, fd, path): gives the unnamed file `fd` (opened with
+// O_TMPFILE) the name `path` beneath the root, atomically: linkat through
+// /proc/self/fd with AT_SYMLINK_FOLLOW (AT_EMPTY_PATH would need
+// CAP_DAC_READ_SEARCH). EEXIST when the name is taken; never replaces.
+napi_value LinkBeneath(napi_env env, napi_callback_info info) {
+  Args<3> a(env, info);
+  int64_t rootfd, fd;
+  std::string path, base;
+  if (!a.int64(0, &rootfd, "rootFd") || !a.int64(1, &fd, "fd") || !a.str(2, &path, "path")) return nullptr;
+  int dir = open_parent(static_cast<int>(rootfd), path, &base);
+  if (dir < 0) return throw_errno(env, errno, "link");
+  std::string proc = "/proc/self/fd/" + std::to_string(fd);
+  int rc = linkat(AT_FDCWD, proc.c_str(), dir, base.c_str(), AT_SYMLINK_FOLLOW);
+  int saved = errno;
+  close(dir);
+  if (rc != 0) return throw_errno(env, saved, "link");
+  return nullptr;
+}
+
 // fadvise(fd, offset, length, advice): advice is "dontneed", "willneed",
 // "sequential", "random" or "normal".
 napi_value Fadvise(napi_env env, napi_callback_info info) {
@@ -295,6 +314,7 @@ napi_status files_register(napi_env env, napi_value exports) {
                            {"unlinkBeneath", UnlinkBeneath},
                            {"renameBeneath", RenameBeneath},
                            {"mkdirBeneath", MkdirBeneath},
+                           {"linkBeneath", LinkBeneath},
                            {"fadvise", Fadvise},
                            {"allocate", Allocate},
                            {"retireDescriptor", RetireDescriptor}});

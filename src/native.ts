@@ -31,6 +31,8 @@ export interface NativeAddon {
   unlinkBeneath(rootFd: number, path: string, directory: boolean): void;
   renameBeneath(rootFd: number, from: string, to: string): void;
   mkdirBeneath(rootFd: number, path: string, mode: number): void;
+  /** Names the unnamed file `fd` (O_TMPFILE) `path` beneath the root; EEXIST when taken. */
+  linkBeneath(rootFd: number, fd: number, path: string): void;
   fadvise(fd: number, offset: number, length: number, advice: 'dontneed' | 'willneed' | 'sequential' | 'random' | 'normal'): void;
   allocate(fd: number, offset: number, length: number): void;
   retireDescriptor(fd: number): void;

@@ -59,7 +59,7 @@ export function install(config: RegisterConfig = readConfig()): Installed {
   const promises = fsObj.promises as Record<string, unknown>;
   const originals = { fs: { ...fsObj }, promises: { ...promises } };
   const realSync = (name: string) => originals.fs[`${name}Sync`] as Fn;
-  const created = newFileFaces(cache, region);
+  const created = newFileFaces(cache);
   const routes = new Routes(cache, new Beneath(cache.root), realSync,
     { writeFileSync: created.writeFileSync, writeFile: created.writeFile, 'promises.writeFile': created.promisesWriteFile });
   for (const name of Object.keys(CALLS)) {

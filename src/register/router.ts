@@ -51,8 +51,7 @@ function routedPath(original: unknown, abs: string): string {
  * Decides where a call goes and rewrites its path arguments (relative to the
  * process's cwd) into absolute ones the cache confines to its root.
  */
-export function classify(shape: CallShape, beneath: Beneath, args: unknown[]): number {
-  const a = args[0];
+export function classify(shape: CallShape, beneath: Beneath, a: unknown, b: unknown, args?: unknown[]): number {
   switch (shape) {
     case 'fd':
       return isCacheDescriptor(a) ? CACHE : REAL;
@@ -64,21 +63,21 @@ export function classify(shape: CallShape, beneath: Beneath, args: unknown[]): n
       }
       const p = beneath.path(a);
       if (p === null) return REAL;
-      args[0] = routedPath(a, p);
+      if (args) args[0] = routedPath(a, p);
       return CACHE;
     }
     case 'second': {
-      const p = beneath.path(args[1]);
+      const p = beneath.path(b);
       if (p === null) return REAL;
-      args[1] = routedPath(args[1], p);
+      if (args) args[1] = routedPath(b, p);
       return CACHE;
     }
     case 'twoPaths': {
       const p = beneath.path(a);
-      const q = beneath.path(args[1]);
+      const q = beneath.path(b);
       if (p === null && q === null) return REAL;
-      if (p !== null) args[0] = routedPath(a, p);
-      if (q !== null) args[1] = routedPath(args[1], q);
+      if (p !== null && args) args[0] = routedPath(a, p);
+      if (q !== null && args) args[1] = routedPath(b, q);
       return p !== null && q !== null ? CACHE : CROSS;
     }
   }
@@ -172,17 +171,20 @@ export class Routes {
     const cacheSide = this.cacheSide(name, face);
     const cross = shape === 'twoPaths' ? this.crossFace(name, face) : null;
     const needsCallback = face === 'callback';
-    const wrapper = function (this: unknown, ...args: unknown[]): unknown {
+    // No rest parameter: a call that goes to the real fs is passed on as it came (`arguments`), without an array.
+    const wrapper = function (this: unknown, a?: unknown, b?: unknown): unknown {
       if (router.depth === 0) {
-        const where = classify(shape, beneath, args);
+        const where = classify(shape, beneath, a, b);
         // Without a callback, Node's own function throws its argument error.
-        if (where !== REAL && (!needsCallback || typeof args[args.length - 1] === 'function')) {
+        if (where !== REAL && (!needsCallback || typeof arguments[arguments.length - 1] === 'function')) {
+          const args = Array.prototype.slice.call(arguments) as unknown[];
+          classify(shape, beneath, a, b, args); // the paths, rewritten for the cache
           // A path beneath the root after the cache closed (at exit) is on disk: the real fs is coherent.
           if (where === CACHE && cacheSide && !cache.closed) return cacheSide(...args);
           if (where === CROSS && cross) return cross(...args);
         }
       }
-      return original.apply(this, args);
+      return original.apply(this, arguments as unknown as unknown[]);
     };
     // fs.realpathSync.native, util.promisify's custom forms of exists/read/write…
     for (const key of Reflect.ownKeys(original)) {
@@ -191,6 +193,7 @@ export class Routes {
       if (d) Object.defineProperty(wrapper, key, d);
     }
     Object.defineProperty(wrapper, 'name', { value: original.name });
+    Object.defineProperty(wrapper, 'length', { value: original.length });
     return wrapper;
   }
 }
