@@ -291,7 +291,7 @@ class CpRun {
       return;
     }
     if (srcStat.isDirectory()) {
-      throw cpError('ERR_FS_EISDIR', 'Path is a directory', EINVAL, 'EISDIR', `${src} is a directory (not copied)`, src);
+      throw cpError('ERR_FS_EISDIR', 'Path is a directory', this.opts.asynchronous ? EISDIR : EINVAL, 'EISDIR', `${src} is a directory (not copied)`, src);
     }
     if (srcStat.isFile() || srcStat.isCharacterDevice() || srcStat.isBlockDevice()) {
       if (destStat) {

@@ -135,14 +135,15 @@ export class Directories {
     });
   }
 
-  readdir(path: unknown, withFileTypes: boolean, recursive: boolean): string[] | fs.Dirent[] {
+  readdir(path: unknown, withFileTypes: boolean, recursive: boolean, order: 'queue' | 'stack'): string[] | fs.Dirent[] {
     const p = this.path(path, 'scandir');
     if (!recursive) return withFileTypes ? this.dirents(p, p.shown) : this.scan(p, false);
-    // Node's readdirSyncRecursive: breadth first, a queue of directories.
+    // Node's readdirSyncRecursive (and the callback form) take the directories
+    // from a queue, breadth first; fs.promises.readdir pops them from a stack.
     const queue: Array<{ p: ConfinedPath; rel: string; shown: string }> = [{ p, rel: '', shown: p.shown }];
     const out: Array<string | fs.Dirent> = [];
-    for (let i = 0; i < queue.length; i++) {
-      const dir = queue[i];
+    for (let i = 0; queue.length > (order === 'stack' ? 0 : i); i++) {
+      const dir = order === 'stack' ? queue.pop()! : queue[i];
       const entries = withFileTypes ? this.dirents(dir.p, dir.shown) : (this.scan(dir.p, false) as string[]);
       for (const entry of entries) {
         const name = typeof entry === 'string' ? entry : entry.name;
@@ -186,11 +187,17 @@ export class Directories {
     }
   }
 
-  /** Node 20's rmSync: an lstat first (ENOENT unless force; EISDIR for a directory without recursive), then rimraf. */
-  rm(path: unknown, recursive: boolean, force: boolean): void {
+  /**
+   * Node 20's rm: an lstat first (ENOENT unless force; EISDIR for a
+   * directory without recursive), then rimraf. rmSync skips the lstat when
+   * both recursive and force are given; the callback and promise forms
+   * (`lstatFirst`) never do, so their errors can be lstat's where rmSync's
+   * are unlink's.
+   */
+  rm(path: unknown, recursive: boolean, force: boolean, lstatFirst = false): void {
     const p = this.path(path, 'rm');
     let st: fs.Stats | null = null;
-    if (!force || !recursive) {
+    if (!force || !recursive || lstatFirst) {
       try {
         st = using(target(this.cache, p, false, 'lstat'), (o) => fs.fstatSync(o.fd));
       } catch (err) {

@@ -50,9 +50,11 @@ export class Namespace implements NamespaceCore {
   statfs(path: unknown, bigint: boolean): fs.StatsFs | fs.BigIntStatsFs { return this.meta.statfs(path, bigint); }
   mkdir(path: unknown, recursive: boolean, mode: number): string | undefined { return this.dirs.mkdir(path, recursive, mode); }
   mkdtemp(prefix: string): string { return this.dirs.mkdtemp(prefix); }
-  readdir(path: unknown, withFileTypes: boolean, recursive: boolean): string[] | fs.Dirent[] { return this.dirs.readdir(path, withFileTypes, recursive); }
+  readdir(path: unknown, withFileTypes: boolean, recursive: boolean, order: 'queue' | 'stack' = 'queue'): string[] | fs.Dirent[] {
+    return this.dirs.readdir(path, withFileTypes, recursive, order);
+  }
   rmdir(path: unknown): void { this.dirs.rmdir(path); }
-  rm(path: unknown, recursive: boolean, force: boolean): void { this.dirs.rm(path, recursive, force); }
+  rm(path: unknown, recursive: boolean, force: boolean, lstatFirst = false): void { this.dirs.rm(path, recursive, force, lstatFirst); }
   truncate(path: unknown, length: number): void { this.copies.truncate(path, length); }
   copyFile(src: unknown, dest: unknown, mode: number): void { this.copies.copyFile(src, dest, mode); }
   cp(src: unknown, dest: unknown, options: CpCoreOptions): void { this.copies.cp(src, dest, options); }

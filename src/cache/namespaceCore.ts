@@ -27,6 +27,8 @@ export interface CpCoreOptions {
   filter: ((src: string, dest: string) => boolean) | null;
   /** COPYFILE_* flags for the files copied. */
   mode: number;
+  /** Errors as Node's asynchronous cp gives them (ERR_FS_EISDIR's errno is EISDIR there, EINVAL in cpSync). */
+  asynchronous: boolean;
 }
 
 export interface NamespaceCore {
@@ -47,10 +49,15 @@ export interface NamespaceCore {
   mkdir(path: unknown, recursive: boolean, mode: number): string | undefined;
   /** Creates `prefix` + six random characters; returns that path as the caller named it. */
   mkdtemp(prefix: string): string;
-  /** Names (or Dirents with withFileTypes), in the order Node's readdir gives them; recursive lists relative paths. */
-  readdir(path: unknown, withFileTypes: boolean, recursive: boolean): string[] | fs.Dirent[];
+  /**
+   * Names (or Dirents with withFileTypes), in the order Node's readdir gives
+   * them; recursive lists relative paths, directories taken from a queue
+   * (readdirSync, the callback form) or a stack (fs.promises.readdir).
+   */
+  readdir(path: unknown, withFileTypes: boolean, recursive: boolean, order?: 'queue' | 'stack'): string[] | fs.Dirent[];
   rmdir(path: unknown): void;
-  rm(path: unknown, recursive: boolean, force: boolean): void;
+  /** rm -r/-f; `lstatFirst` as Node's asynchronous rm, which always lstats first. */
+  rm(path: unknown, recursive: boolean, force: boolean, lstatFirst?: boolean): void;
   truncate(path: unknown, length: number): void;
   copyFile(src: unknown, dest: unknown, mode: number): void;
   cp(src: unknown, dest: unknown, options: CpCoreOptions): void;

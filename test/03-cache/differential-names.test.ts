@@ -18,11 +18,13 @@ function expectDiskTimesAsReported(cache: ReturnType<typeof openCacheSync>, root
 
 describe('cache.fs against Node fs with directories, stats, links, copies and truncation by path', () => {
   // RIOCACHE_DIFF_SEEDS=first-last runs more seeds (each with one of the four geometries).
+  // Each namespace step calls its function in a seeded face (Sync, callback, promise); RIOCACHE_DIFF_FACES=sync keeps to Sync.
+  const faces = process.env.RIOCACHE_DIFF_FACES !== 'sync';
   const geometries = [[4096, 256 * 1024], [1024, 160 * 1024], [512, 148 * 1024], [4096, 224 * 1024]] as const;
   const extra = (process.env.RIOCACHE_DIFF_SEEDS ?? '').split('-').map(Number);
   const seeds = extra.length === 2 && extra[1] >= extra[0] ? Array.from({ length: extra[1] - extra[0] + 1 }, (_, i) => extra[0] + i) : [101, 102, 103, 104];
   for (const [seed, blockSize, size, steps] of seeds.map((s) => [s, ...geometries[(((s - 101) % 4) + 4) % 4], 3000] as const)) {
-    it(`seed ${seed}: ${steps} operations, block ${blockSize}, region ${size / 1024} KiB`, () => {
+    it(`seed ${seed}: ${steps} operations, block ${blockSize}, region ${size / 1024} KiB, ${faces ? 'Sync, callback and promise forms' : 'Sync forms'}`, async () => {
       const base = join(dir, `s${seed}`);
       const cacheRoot = join(base, 'cache');
       const nodeRoot = join(base, 'nodes'); // as long as 'cache': cp's absolute symlinks are as long on both sides
@@ -39,9 +41,9 @@ describe('cache.fs against Node fs with directories, stats, links, copies and tr
       const seen = new Set<string>();
       const recent: string[] = [];
       let i = 0;
-      for (const step of namespaceOperations(seed, steps, blockSize)) {
-        const a = runNamed(step, cacheSide);
-        const b = runNamed(step, nodeSide);
+      for (const step of namespaceOperations(seed, steps, blockSize, faces)) {
+        const a = await runNamed(step, cacheSide);
+        const b = await runNamed(step, nodeSide);
         recent.push(`${i} ${JSON.stringify(b).slice(0, 160)}`);
         if (process.env.RIOCACHE_DIFF_TREE) recent.push(`   cache: ${[...tree(cacheRoot)].map(([k, v]) => `${k}=${v.slice(0, 12)}`).join(" ")}\n   node:  ${[...tree(nodeRoot)].map(([k, v]) => `${k}=${v.slice(0, 12)}`).join(" ")}`);
         if (recent.length > 40) recent.shift();

@@ -30,6 +30,13 @@ export function prepare(root: string): void {
   fs.symlinkSync('a', join(root, 'l1'));
 }
 
+/** The forms a namespace step may call its function in. */
+export type Face = 'sync' | 'callback' | 'promise';
+const FACES: readonly Face[] = ['sync', 'callback', 'promise'];
+
+/** One step of the sequence, on one side. */
+export type NameStep = (s: NameSide) => StepResult | Promise<StepResult>;
+
 /** A Side that also knows its root (to relativise paths) and, for the cache, checks times. */
 export class NameSide extends Side {
   /** The last mtime seen per inode (cache side), reset by utimes. */
@@ -37,6 +44,8 @@ export class NameSide extends Side {
   readonly violations: string[] = [];
   /** The stack of the last error (RIOCACHE_DIFF_TRACE). */
   lastStack = '';
+  /** The form the current step calls its function in (set by the step). */
+  face: Face = 'sync';
 
   constructor(api: unknown, prefix: string, readonly root: string, readonly checkTimes: boolean) {
     super(api as never, prefix);
@@ -44,6 +53,21 @@ export class NameSide extends Side {
 
   get fsx(): typeof fs {
     return this.api as unknown as typeof fs;
+  }
+
+  /**
+   * `name` called in the step's face: `nameSync`, the callback form (its
+   * result or error through a promise), or the fs.promises form (the Sync
+   * one where fs.promises has none: exists; and for cp, below).
+   */
+  call(name: string, ...args: unknown[]): any {
+    const api = this.api as unknown as Record<string, (...a: unknown[]) => unknown> & { promises: Record<string, (...a: unknown[]) => Promise<unknown>> };
+    // cp stays Sync: Node's asynchronous cp is a second implementation that parts from cpSync in corner cases
+    // (symlinks, a missing parent), while cache.fs derives every form from one core (docs/api.md).
+    if (this.face === 'sync' || name === 'cp' || (this.face === 'promise' && !api.promises[name])) return api[`${name}Sync`](...args);
+    if (this.face === 'promise') return api.promises[name](...args);
+    if (name === 'exists') return new Promise((res) => api.exists(...args, res));
+    return new Promise((res, rej) => api[name](...args, (err: unknown, value: unknown) => (err ? rej(err) : res(value))));
   }
 
   p(name: string): string {
@@ -78,7 +102,23 @@ function direntView(d: fs.Dirent): Record<string, unknown> {
   return { name: d.name, path: d.parentPath ?? (d as fs.Dirent & { path: string }).path, file: d.isFile(), dir: d.isDirectory(), link: d.isSymbolicLink() };
 }
 
-export function* namespaceOperations(seed: number, count: number, blockSize: number): Generator<(s: NameSide) => StepResult> {
+/**
+ * The sequence of `seed`. With `faces`, each step calls its namespace
+ * function in a form drawn from a generator of its own (the data steps keep
+ * their Sync calls), so a seed's operations are the same either way.
+ */
+export function* namespaceOperations(seed: number, count: number, blockSize: number, faces = false): Generator<NameStep> {
+  const faceRng = rng(seed ^ 0x5eed);
+  for (const step of namespaceSteps(seed, count, blockSize)) {
+    const face: Face = faces ? FACES[Math.floor(faceRng() * FACES.length)] : 'sync';
+    yield (s) => {
+      s.face = face;
+      return step(s);
+    };
+  }
+}
+
+function* namespaceSteps(seed: number, count: number, blockSize: number): Generator<NameStep> {
   const r = rng(seed);
   const int = (n: number) => Math.floor(r() * n);
   const pick = <T>(xs: readonly T[]) => xs[int(xs.length)];
@@ -114,99 +154,107 @@ export function* namespaceOperations(seed: number, count: number, blockSize: num
     const lk = pick(links);
     const c = r();
     if (c < 0.1) {
-      yield (s) => {
-        const st = u < 0.5 ? s.fsx.statSync(s.p(f)) : s.fsx.lstatSync(s.p(f));
+      yield async (s) => {
+        const st = u < 0.5 ? await s.call('stat', s.p(f)) : await s.call('lstat', s.p(f));
         if (s instanceof NameSide) s.observe(`stat ${f}`, st);
         return { op: `${u < 0.5 ? 'stat' : 'lstat'} ${f}`, value: statView(st) };
       };
     } else if (c < 0.18) {
-      yield (s) => ({ op: `mkdir ${d} ${u < 0.5}`, value: (s as NameSide).rel(s.fsx.mkdirSync((s as NameSide).p(d), { recursive: u < 0.5 })) });
+      yield async (s) => {
+        return { op: `mkdir ${d} ${u < 0.5}`, value: (s as NameSide).rel(await s.call('mkdir', (s as NameSide).p(d), { recursive: u < 0.5 })) };
+      };
     } else if (c < 0.23) {
-      yield (s) => {
-        s.fsx.rmdirSync((s as NameSide).p(d));
+      yield async (s) => {
+        await s.call('rmdir', (s as NameSide).p(d));
         return { op: `rmdir ${d}` };
       };
     } else if (c < 0.3) {
       const target = u < 0.5 ? d : f;
       const recursive = v < 0.6;
       const force = v < 0.3 || v > 0.8;
-      yield (s) => {
-        s.fsx.rmSync((s as NameSide).p(target), { recursive, force });
+      yield async (s) => {
+        await s.call('rm', (s as NameSide).p(target), { recursive, force });
         return { op: `rm ${target} r=${recursive} f=${force}` };
       };
     } else if (c < 0.38) {
       const withFileTypes = u < 0.5;
       const recursive = v < 0.4;
-      yield (s) => {
-        const list = s.fsx.readdirSync((s as NameSide).p(u < 0.8 ? d : '.'), { withFileTypes, recursive } as never) as unknown[];
+      yield async (s) => {
+        const list = await s.call('readdir', (s as NameSide).p(u < 0.8 ? d : '.'), { withFileTypes, recursive } as never) as unknown[];
         const view = list.map((x) => (typeof x === 'string' ? x : direntView(x as fs.Dirent)));
         return { op: `readdir ${d} types=${withFileTypes} r=${recursive}`, value: (s as NameSide).rel(view) };
       };
     } else if (c < 0.42) {
-      yield (s) => ({ op: `exists ${f}`, value: s.fsx.existsSync((s as NameSide).p(f)) });
+      yield async (s) => {
+        return { op: `exists ${f}`, value: await s.call('exists', (s as NameSide).p(f)) };
+      };
     } else if (c < 0.45) {
-      yield (s) => {
-        s.fsx.accessSync((s as NameSide).p(f), u < 0.5 ? fs.constants.F_OK : fs.constants.R_OK | fs.constants.W_OK);
+      yield async (s) => {
+        await s.call('access', (s as NameSide).p(f), u < 0.5 ? fs.constants.F_OK : fs.constants.R_OK | fs.constants.W_OK);
         return { op: `access ${f}` };
       };
     } else if (c < 0.5) {
       const link = lk;
       const to = linkTargets[Math.floor(v * linkTargets.length)];
-      yield (s) => {
-        s.fsx.symlinkSync(to, (s as NameSide).p(link));
+      yield async (s) => {
+        await s.call('symlink', to, (s as NameSide).p(link));
         return { op: `symlink ${to} ${link}` };
       };
     } else if (c < 0.53) {
-      yield (s) => ({ op: `readlink ${f}`, value: (s as NameSide).rel(s.fsx.readlinkSync((s as NameSide).p(u < 0.5 ? lk : f))) });
+      yield async (s) => {
+        return { op: `readlink ${f}`, value: (s as NameSide).rel(await s.call('readlink', (s as NameSide).p(u < 0.5 ? lk : f))) };
+      };
     } else if (c < 0.58) {
-      yield (s) => {
-        s.fsx.linkSync((s as NameSide).p(f), (s as NameSide).p(g));
+      yield async (s) => {
+        await s.call('link', (s as NameSide).p(f), (s as NameSide).p(g));
         return { op: `link ${f} ${g}` };
       };
     } else if (c < 0.68) {
-      yield (s) => {
-        s.fsx.copyFileSync((s as NameSide).p(f), (s as NameSide).p(g), u < 0.3 ? fs.constants.COPYFILE_EXCL : 0);
+      yield async (s) => {
+        await s.call('copyFile', (s as NameSide).p(f), (s as NameSide).p(g), u < 0.3 ? fs.constants.COPYFILE_EXCL : 0);
         return { op: `copyFile ${f} ${g}` };
       };
     } else if (c < 0.72) {
       const src = u < 0.5 ? d : f;
       const dest = u < 0.5 ? d2 : g;
       const opts = { recursive: v < 0.7, force: v < 0.5, errorOnExist: v > 0.8 };
-      yield (s) => {
-        s.fsx.cpSync((s as NameSide).p(src), (s as NameSide).p(dest), opts);
+      yield async (s) => {
+        await s.call('cp', (s as NameSide).p(src), (s as NameSide).p(dest), opts);
         return { op: `cp ${src} ${dest} ${JSON.stringify(opts)}` };
       };
     } else if (c < 0.8) {
-      yield (s) => {
-        s.fsx.truncateSync((s as NameSide).p(f), len);
-        const st = s.fsx.statSync((s as NameSide).p(f));
+      yield async (s) => {
+        await s.call('truncate', (s as NameSide).p(f), len);
+        const st = await s.call('stat', (s as NameSide).p(f));
         if (s instanceof NameSide) s.observe(`truncate ${f}`, st);
         return { op: `truncate ${f} ${len}`, value: st.size };
       };
     } else if (c < 0.84) {
-      yield (s) => {
-        s.fsx.chmodSync((s as NameSide).p(f), mode);
-        return { op: `chmod ${f} ${mode.toString(8)}`, value: s.fsx.statSync((s as NameSide).p(f)).mode };
+      yield async (s) => {
+        await s.call('chmod', (s as NameSide).p(f), mode);
+        return { op: `chmod ${f} ${mode.toString(8)}`, value: (await s.call('stat', (s as NameSide).p(f))).mode };
       };
     } else if (c < 0.88) {
-      yield (s) => {
-        s.fsx.utimesSync((s as NameSide).p(f), when, when);
-        const st = s.fsx.statSync((s as NameSide).p(f));
+      yield async (s) => {
+        await s.call('utimes', (s as NameSide).p(f), when, when);
+        const st = await s.call('stat', (s as NameSide).p(f));
         if (s instanceof NameSide) s.lastMtime.set(st.ino, st.mtimeMs);
         return { op: `utimes ${f} ${when}`, value: st.mtimeMs };
       };
     } else if (c < 0.92) {
-      yield (s) => ({ op: `realpath ${f}`, value: (s as NameSide).rel(s.fsx.realpathSync((s as NameSide).p(f))) });
+      yield async (s) => {
+        return { op: `realpath ${f}`, value: (s as NameSide).rel(await s.call('realpath', (s as NameSide).p(f))) };
+      };
     } else if (c < 0.97) {
       const from = u < 0.5 ? d : f;
       const to = u < 0.5 ? d2 : g;
-      yield (s) => {
-        s.fsx.renameSync((s as NameSide).p(from), (s as NameSide).p(to));
+      yield async (s) => {
+        await s.call('rename', (s as NameSide).p(from), (s as NameSide).p(to));
         return { op: `rename ${from} ${to}` };
       };
     } else {
-      yield (s) => {
-        s.fsx.unlinkSync((s as NameSide).p(f));
+      yield async (s) => {
+        await s.call('unlink', (s as NameSide).p(f));
         return { op: `unlink ${f}` };
       };
     }
@@ -214,9 +262,9 @@ export function* namespaceOperations(seed: number, count: number, blockSize: num
 }
 
 /** Runs a step; an error becomes its code, errno, syscall and message (paths relative to the side's root). */
-export function runNamed(step: (s: NameSide) => StepResult, side: NameSide): StepResult {
+export async function runNamed(step: NameStep, side: NameSide): Promise<StepResult> {
   try {
-    return step(side);
+    return await step(side);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (!e.code) throw err;

@@ -1,7 +1,8 @@
 /**
  * The widened differential through the installed hook: a program that calls
  * plain node:fs (test/10-register/apps/differential.js, running the seeded
- * sequence of test/03-cache/differential-names.ts) under
+ * sequence of test/03-cache/differential-names.ts, each namespace step in a
+ * seeded form: Sync, callback or promise) under
  * `--require riocache/register`, on a directory beneath RIOCACHE_ROOT and its
  * twin outside it. Every step's result and error must be the same on both,
  * and after the program's exit (clean close) both trees must be identical.
@@ -13,7 +14,7 @@ import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers';
 import { prepare, tree } from '../03-cache/differential-names';
-import { registerEnv, runToEnd, world } from './child';
+import { registerEnv, run, world } from './child';
 
 const STEPS = 3000;
 const SEEDS = [301, 302];
@@ -36,7 +37,7 @@ beforeAll(() => {
 
 describe('the widened differential through riocache/register', () => {
   for (const seed of SEEDS) {
-    it(`seed ${seed}: ${STEPS} steps of plain node:fs give the same results beneath the root as outside it`, async () => {
+    it(`seed ${seed}: ${STEPS} steps of plain node:fs (Sync, callback and promise forms) give the same results beneath the root as outside it`, async () => {
       const w = world(`diff-${seed}`);
       worlds.push(w.cleanup);
       // Twins of equal path length (messages carry paths, relativised per side).
@@ -49,10 +50,12 @@ describe('the widened differential through riocache/register', () => {
       const env = registerEnv(cacheRoot, w.region, {
         RIOCACHE_SIZE: '256KiB', RIOCACHE_BLOCK_SIZE: '4096', RIOCACHE_MAX_FILES: '24', RIOCACHE_WRITEBACK_INTERVAL_MS: '1000000',
       });
-      const r = await runToEnd('differential.js', {
+      const r = run('differential.js', {
         register: true, env, args: [join(compiled, '03-cache/differential-names.js'), cacheRoot, nodeRoot, String(seed), String(STEPS), '4096'],
       });
-      expect(r.lines[0]).toMatchObject({ steps: STEPS });
+      const { code } = await r.exited;
+      expect(r.lines[0], r.stderr()).toMatchObject({ steps: STEPS }); // else the first step that differed
+      expect(code).toBe(0);
       expect(r.lines[0].kinds.length).toBeGreaterThan(20);
       expect(r.lines[0].cached.writes).toBeGreaterThan(100); // the first twin's calls went through the cache
       expect(tree(cacheRoot)).toEqual(tree(nodeRoot)); // no `.riocache` left behind either

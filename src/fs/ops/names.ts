@@ -146,17 +146,22 @@ interface ReaddirCall {
   encoding: Encoding | undefined;
   withFileTypes: boolean;
   recursive: boolean;
+  /** How Node's face of the call walks a recursive listing. */
+  order: 'queue' | 'stack';
 }
 
-export function readdirArgs(path: unknown, options: unknown): ReaddirCall {
+export function readdirArgs(path: unknown, options: unknown, face: Face = 'sync'): ReaddirCall {
   const o = getOptions(options, {}, 'one of type string or object') as { encoding?: Encoding; withFileTypes?: unknown; recursive?: unknown };
   if (o.recursive != null) validateBoolean(o.recursive, 'options.recursive');
-  return { path: validatePath(path), encoding: o.encoding, withFileTypes: Boolean(o.withFileTypes), recursive: Boolean(o.recursive) };
+  return {
+    path: validatePath(path), encoding: o.encoding, withFileTypes: Boolean(o.withFileTypes), recursive: Boolean(o.recursive),
+    order: face === 'promise' ? 'stack' : 'queue',
+  };
 }
 
 /** Names (or Dirents) in the encoding asked for ('buffer' gives Buffers). */
 export function readdirCore(ctx: FsContext, p: ReaddirCall): (string | Buffer)[] | fs.Dirent[] {
-  const entries = ctx.names.readdir(p.path, p.withFileTypes, p.recursive);
+  const entries = ctx.names.readdir(p.path, p.withFileTypes, p.recursive, p.order);
   if (!p.encoding || p.encoding === 'utf8' || p.encoding === 'utf-8') return entries;
   if (p.withFileTypes) {
     for (const d of entries as fs.Dirent[]) (d as { name: unknown }).name = encodeName(d.name, p.encoding);
@@ -167,7 +172,7 @@ export function readdirCore(ctx: FsContext, p: ReaddirCall): (string | Buffer)[]
 
 export const readdirOp = defineOp<ReaddirCall, (string | Buffer)[] | fs.Dirent[]>({
   name: 'readdir',
-  parse: (_face, _n, path, options) => readdirArgs(path, options),
+  parse: (face, _n, path, options) => readdirArgs(path, options, face),
   sync: readdirCore,
 });
 
@@ -243,9 +248,9 @@ export const rmdirOp = changing<{ path: PathArg; recursive: boolean }, void>({
   },
 });
 
-export const rmOp = changing<{ path: PathArg; recursive: boolean; force: boolean }, void>({
+export const rmOp = changing<{ path: PathArg; recursive: boolean; force: boolean; lstatFirst: boolean }, void>({
   name: 'rm',
-  parse: (_face, _n, path, options) => {
+  parse: (face, _n, path, options) => {
     const p = validatePath(path);
     if (options !== undefined) validateObject(options, 'options', true);
     const o = (options ?? {}) as { recursive?: unknown; force?: unknown; maxRetries?: unknown; retryDelay?: unknown };
@@ -255,9 +260,9 @@ export const rmOp = changing<{ path: PathArg; recursive: boolean; force: boolean
     validateBoolean(recursive, 'options.recursive');
     if (o.maxRetries !== undefined) validateInteger(o.maxRetries, 'options.maxRetries', 0);
     if (o.retryDelay !== undefined) validateInteger(o.retryDelay, 'options.retryDelay', 0);
-    return { path: p, recursive, force };
+    return { path: p, recursive, force, lstatFirst: face !== 'sync' };
   },
-  sync: (ctx, p) => ctx.names.rm(p.path, p.recursive, p.force),
+  sync: (ctx, p) => ctx.names.rm(p.path, p.recursive, p.force, p.lstatFirst),
 });
 
 export const truncateOp = changing<{ path: PathArg | null; fd: number | null; len: number }, void>({
@@ -281,7 +286,7 @@ const cpBooleans = ['dereference', 'errorOnExist', 'force', 'preserveTimestamps'
 
 export const cpOp = changing<{ src: PathArg; dest: PathArg; options: CpCoreOptions }, void>({
   name: 'cp',
-  parse: (_face, _n, src, dest, options) => {
+  parse: (face, _n, src, dest, options) => {
     if (options !== undefined && options !== null) validateObject(options, 'options');
     const o = (options ?? {}) as Record<string, unknown>;
     const v: Record<string, unknown> = {
@@ -300,7 +305,8 @@ export const cpOp = changing<{ src: PathArg; dest: PathArg; options: CpCoreOptio
     const s = validatePath(src, 'src');
     const d = validatePath(dest, 'dest');
     const filter = (o.filter as CpCoreOptions['filter']) ?? null;
-    return { src: s, dest: d, options: { ...(v as Omit<CpCoreOptions, 'filter'>), filter: filter && syncFilter(filter) } };
+    const asynchronous = face !== 'sync';
+    return { src: s, dest: d, options: { ...(v as Omit<CpCoreOptions, 'filter' | 'asynchronous'>), filter: filter && syncFilter(filter), asynchronous } };
   },
   sync: (ctx, p) => ctx.names.cp(p.src, p.dest, p.options),
 });
