@@ -87,6 +87,8 @@ function withoutAbsoluteLinks(at: Beneath, os: string, followLast: boolean): str
     if (!st || !st.isSymbolicLink() || (parts.length === 0 && !followLast && !trailing)) {
       done.push(name);
       if (!st) break; // the kernel reports what is missing
+      // More to walk (`..` included, which is not lexical): the kernel needs a directory here.
+      if (parts.length > 0 && !st.isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
       continue;
     }
     if (++hops > SYMLINK_HOPS_MAX) throw Object.assign(new Error('too many symbolic links'), { code: 'ELOOP' });

@@ -95,3 +95,33 @@ describe('cache.fs against Node fs with directories, stats, links, copies and tr
     });
   }
 });
+
+describe('paths through absolute symlinks that stay inside the root', () => {
+  // Found by seed 268: `a -> d/../a` with d a file. The kernel does not resolve `..` lexically: d must be a directory.
+  it('fail as the kernel fails them when a component is not a directory (ENOTDIR, not ELOOP)', () => {
+    const base = join(dir, 'abs-links');
+    const sides = ['cache', 'nodes'].map((s) => join(base, s));
+    for (const root of sides) {
+      fs.mkdirSync(join(root, 'q'), { recursive: true });
+      fs.writeFileSync(join(root, 'd'), 'a file');
+      fs.symlinkSync('d/../a', join(root, 'a'));
+      fs.symlinkSync(join(root, 'a'), join(root, 'q/r')); // absolute, as cp makes them
+    }
+    const cache = openCacheSync({ region: join(base, 'region.rio'), root: sides[0], size: 256 * 1024 });
+    const codeOf = (f: () => unknown) => {
+      try {
+        f();
+        return 'no error';
+      } catch (err) {
+        return `${(err as NodeJS.ErrnoException).code} ${(err as NodeJS.ErrnoException).syscall}`;
+      }
+    };
+    for (const call of ['accessSync', 'statSync', 'readFileSync'] as const) {
+      const cached = codeOf(() => (cache.fs[call] as (p: string) => unknown)('q/r'));
+      const plain = codeOf(() => (fs[call] as (p: string) => unknown)(join(sides[1], 'q/r')));
+      expect(cached, call).toBe(plain);
+      expect(plain, call).toMatch(/^ENOTDIR/);
+    }
+    cache.closeSync();
+  });
+});
