@@ -68,6 +68,44 @@ export class DataPath {
     }
   }
 
+  /**
+   * @internal FileHandle.read's first attempt (op.immediate): the count when
+   * the read needs no fill it would have to wait for, else null with nothing
+   * changed (read() then runs). Arguments are not validated.
+   */
+  readNow(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): number | null {
+    const d = this.cache.handles.fileDescriptor(fd, 'read');
+    if (!d.readable) throw systemError('EBADF', 'read');
+    this.cache.assertOpen('read');
+    const pos = position ?? d.position;
+    this.verifyRange(d.file, pos, length);
+    const r = this.cache.engine.read(d.file, dst, offset, length, pos, false);
+    if (typeof r !== 'number') return null;
+    if (position === null) d.position = pos + r;
+    return r;
+  }
+
+  /**
+   * @internal FileHandle.write's first attempt (op.immediate): one atomic
+   * chunk, no transaction in progress, no O_SYNC, and room in the region now:
+   * the count, else null with nothing written (write() then runs; the mtime
+   * stamp it may have moved is moved again there).
+   */
+  writeNow(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): number | null {
+    const e = this.cache.engine;
+    if (this.cache.txs.inProgress || length === 0 || length > e.atomicWriteBytesMax) return null;
+    const d = this.cache.handles.fileDescriptor(fd, 'write');
+    if (!d.writable) throw systemError('EBADF', 'write');
+    if (d.sync && this.cache.fsyncMode === 'disk') return null;
+    this.cache.assertOpen('write');
+    const pos = d.append ? e.sizes.size(d.file.slot) : position ?? d.position;
+    this.verifyRange(d.file, pos, length);
+    e.sizes.touch(d.file.slot);
+    if (typeof e.write(d.file, src, offset, length, pos, false) !== 'number') return null;
+    if (position === null) d.position = pos + length; // pwrite never moves the offset, even with O_APPEND
+    return length;
+  }
+
   /** @internal write(2): each call is atomic (G2) up to atomicWriteBytesMax. */
   writeSync(fd: unknown, src: Uint8Array, offset: number, length: number, position: number | null): number {
     this.cache.txs.refuseDuringTransaction('write');

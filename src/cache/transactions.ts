@@ -202,6 +202,11 @@ export class Transactions implements TransactionHost {
   }
 
   /** @internal Resolves when no transaction is in progress (the promise API waits on it). */
+  /** True while a transaction is in progress (the asynchronous faces then wait for transactionEnded). */
+  get inProgress(): boolean {
+    return this.currentTx !== null;
+  }
+
   transactionEnded(): Promise<void> {
     if (!this.currentTx) return Promise.resolve();
     return new Promise((res) => this.txWaiters.push(res));

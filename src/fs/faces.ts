@@ -14,7 +14,7 @@
 import * as nodeFs from 'node:fs';
 import { argType } from './nodeErrors';
 import type { FsContext } from './context';
-import type { Face, Op } from './op';
+import { type Face, LATER, type Op } from './op';
 
 type Fn = (...args: any[]) => any;
 
@@ -55,7 +55,15 @@ export function callbackFace(ctx: FsContext, op: Op, name = op.name): Fn {
     const p = op.parse('callback', n, n > 0 ? args[0] : undefined, n > 1 ? args[1] : undefined, n > 2 ? args[2] : undefined,
       n > 3 ? args[3] : undefined, n > 4 ? args[4] : undefined);
     if (op.async) {
-      op.async(ctx, p).then((r) => invoke(cb, resultArgs(op, r, p)), (err) => invoke(cb, [err]));
+      let now: unknown;
+      try {
+        now = op.immediate ? op.immediate(ctx, p) : LATER;
+      } catch (err) {
+        process.nextTick(cb, err);
+        return;
+      }
+      if (now !== LATER) process.nextTick(() => invoke(cb, resultArgs(op, now, p)));
+      else op.async(ctx, p).then((r) => invoke(cb, resultArgs(op, r, p)), (err) => invoke(cb, [err]));
       return;
     }
     let r: unknown;
@@ -113,13 +121,20 @@ export function promiseFace(ctx: FsContext, op: Op, face: Face = 'promise'): Fn 
     let r: Promise<unknown>;
     try {
       p = op.parse(face, arguments.length, a, b, c, d, e);
-      r = op.async ? op.async(ctx, p) : Promise.resolve(op.sync(ctx, p));
+      r = start(ctx, op, p);
     } catch (err) {
       return Promise.reject(err);
     }
     return promised ? r.then((v) => promised(v, p, ctx)) : r;
   };
   return named(f, op.name);
+}
+
+/** The promise of a call: its immediate result where it needs no wait, else the asynchronous core's (or the synchronous one's). */
+function start(ctx: FsContext, op: Op, p: unknown): Promise<unknown> {
+  if (!op.async) return Promise.resolve(op.sync(ctx, p));
+  const now = op.immediate ? op.immediate(ctx, p) : LATER;
+  return now !== LATER ? Promise.resolve(now) : op.async(ctx, p);
 }
 
 function named<T extends Fn>(f: T, name: string): T {
@@ -155,7 +170,7 @@ export function handleFace(op: Op, syscall: string): (this: HandleLike, ...args:
     let r: Promise<unknown>;
     try {
       p = op.parse('handle', arguments.length + 1, fd, a, b, c, d);
-      r = op.async ? op.async(ctx, p) : Promise.resolve(op.sync(ctx, p));
+      r = start(ctx, op, p);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -26,6 +26,13 @@ export interface Op<P = any, R = any> {
   sync(ctx: FsContext, p: P): R;
   /** Absent: the asynchronous faces run the synchronous core (it never waits). */
   async?(ctx: FsContext, p: P): Promise<R>;
+  /**
+   * The asynchronous core's first attempt, run at once: its result when the
+   * call needs no wait (a hit, a write with room and no transaction), else
+   * LATER, and the faces run `async`. It must leave nothing half done when
+   * it answers LATER. Spares a hit the promise round trips of `async`.
+   */
+  immediate?(ctx: FsContext, p: P): R | typeof LATER;
   /** The callback's arguments after the error (default: the result, or none when it is undefined). */
   callbackArgs?(r: R, p: P): unknown[];
   /** What the promise and FileHandle faces resolve to (default: the result). */
@@ -37,6 +44,9 @@ export interface Op<P = any, R = any> {
   /** The callback gets the result alone, no error first (exists). */
   readonly callbackWithoutError?: boolean;
 }
+
+/** What an immediate attempt answers when the call must wait: the asynchronous core runs instead. */
+export const LATER: unique symbol = Symbol('later');
 
 export function defineOp<P, R>(op: Op<P, R>): Op<P, R> {
   return op;
@@ -78,7 +88,8 @@ export async function runAsync<R>(ctx: FsContext, g: Steps<R>): Promise<R> {
     const { op, p } = r.value;
     let value: unknown;
     try {
-      value = op.async ? await op.async(ctx, p) : op.sync(ctx, p);
+      const now = op.immediate ? op.immediate(ctx, p) : LATER;
+      value = now !== LATER ? now : op.async ? await op.async(ctx, p) : op.sync(ctx, p);
     } catch (err) {
       r = g.throw(err);
       continue;

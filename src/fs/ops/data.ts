@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import type { FsContext } from '../context';
 import { argType } from '../nodeErrors';
-import { afterTransaction, call, defineOp, type Face, stepsOp, type Steps } from '../op';
+import { afterTransaction, call, defineOp, type Face, LATER, stepsOp, type Steps } from '../op';
 import {
   fileData, readArgs, type ReadArgs, readFileOptions, type ReadFileOptions, truncateLength, writeArgs, writeFileOptions,
   type WriteFileOptions,
@@ -68,6 +68,7 @@ export const readOp = defineOp<ReadCall, number>({
   // A read of nothing returns 0 without looking at the descriptor, as Node's does.
   sync: (ctx, p) => (p.length === 0 ? 0 : ctx.cache.io.readSync(p.fd, p.bytes, p.offset, p.length, p.position)),
   async: (ctx, p) => (p.length === 0 ? Promise.resolve(0) : ctx.cache.io.read(p.fd, p.bytes, p.offset, p.length, p.position)),
+  immediate: (ctx, p) => (p.length === 0 ? 0 : ctx.cache.io.readNow(p.fd, p.bytes, p.offset, p.length, p.position) ?? LATER),
   callbackArgs: (n, p) => [n, p.buffer],
   promised: (bytesRead, p) => ({ bytesRead, buffer: p.buffer }),
 });
@@ -92,6 +93,7 @@ export const writeOp = defineOp<WriteCall, number>({
   },
   sync: (ctx, p) => ctx.cache.io.writeSync(p.fd, p.bytes, p.offset, p.length, p.position),
   async: (ctx, p) => ctx.cache.io.write(p.fd, p.bytes, p.offset, p.length, p.position),
+  immediate: (ctx, p) => ctx.cache.io.writeNow(p.fd, p.bytes, p.offset, p.length, p.position) ?? LATER,
   callbackArgs: (n, p) => [n, p.data],
   promised: (bytesWritten, p) => ({ bytesWritten, buffer: p.data }),
 });
