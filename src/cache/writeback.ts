@@ -14,7 +14,8 @@
  *      (its error is reported as any write-back error), fsync and close sync
  *      it before they return (G4), and it keeps its descriptor until then.
  *  R2  The disk file is cut to zeroFrom (a truncation it has not seen) before
- *      any block at or past zeroFrom is written, and only when no asynchronous
+ *      any byte at or past zeroFrom is written (a block that straddles it
+ *      included), and only when no asynchronous
  *      write of the file is in flight (an older write could land after it).
  *  R3  SIZE_DIRTY is cleared only if the size did not change meanwhile.
  *  R4  Every buffer's checksum is verified just before it is written (G5); a
@@ -284,10 +285,13 @@ export class WriteBack {
     for (const b of buffers) {
       const block = reg.block(b);
       const start = block * bs;
-      if (start >= zeroFrom) continue; // R2: waits for the cut
       if (this.host.pool.pins[b] > 0) continue; // a transaction's uncommitted bytes never reach the disk
       const len = Math.min(reg.len(b), size - start);
       if (len <= 0) continue;
+      // R2: a buffer with any byte at or past zeroFrom waits for the cut, not only one that starts there. Written
+      // first, the bytes of a block that straddles zeroFrom (a truncation into it, then a write that regrew the
+      // file) would be cut off by that later ftruncate, and lost: the buffer is clean by then, nothing rewrites it.
+      if (start + len > zeroFrom) continue;
       const expected = reg.crc(b);
       const actual = reg.compute(b, reg.len(b));
       if (actual !== expected) {
