@@ -65,12 +65,17 @@ function link(cache: Cache, u: Unnamed, exclusive: boolean): boolean {
   }
 }
 
-export function createWholeSync(cache: Cache, path: unknown, bytes: Uint8Array, mode: number, exclusive: boolean, flush: boolean): boolean {
+/**
+ * `bytes` is asked for only once the path is known to name nothing: a
+ * writeFile of an existing file (the common case) goes on to the ordinary
+ * path without having encoded its data here first.
+ */
+export function createWholeSync(cache: Cache, path: unknown, bytes: () => Uint8Array, mode: number, exclusive: boolean, flush: boolean): boolean {
   cache.txs.refuseDuringTransaction('writeFile');
   const u = openUnnamed(cache, path, mode);
   if (u === null) return false;
   try {
-    writeAllSync(u.fd, [bytes], 0);
+    writeAllSync(u.fd, [bytes()], 0);
     if (flush) fs.fsyncSync(u.fd);
     return link(cache, u, exclusive);
   } finally {
@@ -78,12 +83,12 @@ export function createWholeSync(cache: Cache, path: unknown, bytes: Uint8Array, 
   }
 }
 
-export async function createWhole(cache: Cache, path: unknown, bytes: Uint8Array, mode: number, exclusive: boolean, flush: boolean): Promise<boolean> {
+export async function createWhole(cache: Cache, path: unknown, bytes: () => Uint8Array, mode: number, exclusive: boolean, flush: boolean): Promise<boolean> {
   await cache.txs.transactionEnded();
   const u = openUnnamed(cache, path, mode);
   if (u === null) return false;
   try {
-    await writeAllAsync(u.fd, [bytes], 0);
+    await writeAllAsync(u.fd, [bytes()], 0);
     if (flush) await new Promise<void>((res, rej) => fs.fsync(u.fd, (err) => (err ? rej(err) : res())));
     return link(cache, u, exclusive);
   } finally {

@@ -40,48 +40,43 @@ export class DataPath {
 
   /** @internal read(2) at `position`, or at the descriptor's position when null. */
   readSync(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): number {
-    const d = this.cache.handles.fileDescriptor(fd, 'read');
-    if (!d.readable) throw systemError('EBADF', 'read');
-    this.cache.assertOpen('read');
-    const pos = position ?? d.position;
-    this.verifyRange(d.file, pos, length);
-    const n = this.cache.engine.read(d.file, dst, offset, length, pos, true) as number;
-    if (position === null) d.position = pos + n;
-    return n;
+    return this.readRound(this.readable(fd), dst, offset, length, position, true) as number; // with I/O allowed it never waits
   }
 
   /** @internal read(2) for FileHandle.read: waits for a fill instead of blocking. Arguments are not validated. */
   async read(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): Promise<number> {
-    const d = this.cache.handles.fileDescriptor(fd, 'read');
-    if (!d.readable) throw systemError('EBADF', 'read');
+    const d = this.readable(fd);
     // Bounded: after ASYNC_ROUNDS_MAX rounds of waiting, finish synchronously.
     for (let round = 0; ; round++) {
-      this.cache.assertOpen('read');
-      const pos = position ?? d.position;
-      this.verifyRange(d.file, pos, length);
-      const r = this.cache.engine.read(d.file, dst, offset, length, pos, round >= ASYNC_ROUNDS_MAX);
-      if (typeof r === 'number') {
-        if (position === null) d.position = pos + r;
-        return r;
-      }
+      const r = this.readRound(d, dst, offset, length, position, round >= ASYNC_ROUNDS_MAX);
+      if (typeof r === 'number') return r;
       await this.satisfy(r);
     }
   }
 
   /**
-   * @internal FileHandle.read's first attempt (op.immediate): the count when
-   * the read needs no fill it would have to wait for, else null with nothing
-   * changed (read() then runs). Arguments are not validated.
+   * @internal FileHandle.read's first attempt (op.immediate): read()'s first
+   * round, without waiting: the count, or null with nothing changed (read()
+   * then runs). Arguments are not validated.
    */
   readNow(fd: unknown, dst: Uint8Array, offset: number, length: number, position: number | null): number | null {
+    const r = this.readRound(this.readable(fd), dst, offset, length, position, false);
+    return typeof r === 'number' ? r : null;
+  }
+
+  private readable(fd: unknown): OpenDescriptor {
     const d = this.cache.handles.fileDescriptor(fd, 'read');
     if (!d.readable) throw systemError('EBADF', 'read');
+    return d;
+  }
+
+  /** One try of a read: the count (the descriptor's position moved when `position` is null), or what it must wait for. */
+  private readRound(d: OpenDescriptor, dst: Uint8Array, offset: number, length: number, position: number | null, mayIO: boolean): number | Need {
     this.cache.assertOpen('read');
     const pos = position ?? d.position;
     this.verifyRange(d.file, pos, length);
-    const r = this.cache.engine.read(d.file, dst, offset, length, pos, false);
-    if (typeof r !== 'number') return null;
-    if (position === null) d.position = pos + r;
+    const r = this.cache.engine.read(d.file, dst, offset, length, pos, mayIO);
+    if (typeof r === 'number' && position === null) d.position = pos + r;
     return r;
   }
 
@@ -99,11 +94,20 @@ export class DataPath {
     if (d.sync && this.cache.fsyncMode === 'disk') return null;
     this.cache.assertOpen('write');
     const pos = d.append ? e.sizes.size(d.file.slot) : position ?? d.position;
-    this.verifyRange(d.file, pos, length);
-    e.sizes.touch(d.file.slot);
-    if (typeof e.write(d.file, src, offset, length, pos, false) !== 'number') return null;
+    if (typeof this.writeChunk(d, src, offset, length, pos, false) !== 'number') return null;
     if (position === null) d.position = pos + length; // pwrite never moves the offset, even with O_APPEND
     return length;
+  }
+
+  /**
+   * One atomic chunk of an asynchronous write at `pos`: its mtime first (a
+   * plain store: a cut never shows bytes newer than their mtime), then the
+   * engine's write, which answers what it must wait for instead of writing.
+   */
+  private writeChunk(d: OpenDescriptor, src: Uint8Array, offset: number, n: number, pos: number, mayIO: boolean): number | Need {
+    this.verifyRange(d.file, pos, n);
+    this.cache.engine.sizes.touch(d.file.slot);
+    return this.cache.engine.write(d.file, src, offset, n, pos, mayIO);
   }
 
   /** @internal write(2): each call is atomic (G2) up to atomicWriteBytesMax. */
@@ -155,10 +159,8 @@ export class DataPath {
       if (log) log.assertActive('write');
       const pos = d.append ? e.sizes.size(d.file.slot) : start + done;
       const n = Math.min(e.atomicWriteBytesMax, length - done);
-      this.verifyRange(d.file, pos, n);
-      e.sizes.touch(d.file.slot);
       // Bounded: after ASYNC_ROUNDS_MAX rounds of waiting, finish synchronously.
-      const r = e.write(d.file, src, offset + done, n, pos, rounds >= ASYNC_ROUNDS_MAX);
+      const r = this.writeChunk(d, src, offset + done, n, pos, rounds >= ASYNC_ROUNDS_MAX);
       if (typeof r !== 'number') {
         rounds++;
         await this.satisfy(r);

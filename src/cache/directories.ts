@@ -142,8 +142,9 @@ export class Directories {
     // from a queue, breadth first; fs.promises.readdir pops them from a stack.
     const queue: Array<{ p: ConfinedPath; rel: string; shown: string }> = [{ p, rel: '', shown: p.shown }];
     const out: Array<string | fs.Dirent> = [];
-    for (let i = 0; queue.length > (order === 'stack' ? 0 : i); i++) {
-      const dir = order === 'stack' ? queue.pop()! : queue[i];
+    let head = 0;
+    const next = () => (order === 'stack' ? queue.pop() : queue[head++]);
+    for (let dir = next(); dir !== undefined; dir = next()) {
       const entries = withFileTypes ? this.dirents(dir.p, dir.shown) : (this.scan(dir.p, false) as string[]);
       for (const entry of entries) {
         const name = typeof entry === 'string' ? entry : entry.name;

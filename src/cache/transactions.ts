@@ -201,12 +201,12 @@ export class Transactions implements TransactionHost {
     }
   }
 
-  /** @internal Resolves when no transaction is in progress (the promise API waits on it). */
   /** True while a transaction is in progress (the asynchronous faces then wait for transactionEnded). */
   get inProgress(): boolean {
     return this.currentTx !== null;
   }
 
+  /** @internal Resolves when no transaction is in progress (the promise API waits on it). */
   transactionEnded(): Promise<void> {
     if (!this.currentTx) return Promise.resolve();
     return new Promise((res) => this.txWaiters.push(res));

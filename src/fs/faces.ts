@@ -14,7 +14,7 @@
 import * as nodeFs from 'node:fs';
 import { argType } from './nodeErrors';
 import type { FsContext } from './context';
-import { type Face, LATER, type Op } from './op';
+import { attempt, type Face, LATER, type Op } from './op';
 
 type Fn = (...args: any[]) => any;
 
@@ -57,7 +57,7 @@ export function callbackFace(ctx: FsContext, op: Op, name = op.name): Fn {
     if (op.async) {
       let now: unknown;
       try {
-        now = op.immediate ? op.immediate(ctx, p) : LATER;
+        now = attempt(ctx, op, p);
       } catch (err) {
         process.nextTick(cb, err);
         return;
@@ -133,7 +133,7 @@ export function promiseFace(ctx: FsContext, op: Op, face: Face = 'promise'): Fn 
 /** The promise of a call: its immediate result where it needs no wait, else the asynchronous core's (or the synchronous one's). */
 function start(ctx: FsContext, op: Op, p: unknown): Promise<unknown> {
   if (!op.async) return Promise.resolve(op.sync(ctx, p));
-  const now = op.immediate ? op.immediate(ctx, p) : LATER;
+  const now = attempt(ctx, op, p);
   return now !== LATER ? Promise.resolve(now) : op.async(ctx, p);
 }
 

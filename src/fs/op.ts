@@ -48,6 +48,11 @@ export interface Op<P = any, R = any> {
 /** What an immediate attempt answers when the call must wait: the asynchronous core runs instead. */
 export const LATER: unique symbol = Symbol('later');
 
+/** The immediate attempt of an op with one, else LATER: the asynchronous core (or the synchronous one) runs. */
+export function attempt<P, R>(ctx: FsContext, op: Op<P, R>, p: P): R | typeof LATER {
+  return op.immediate ? op.immediate(ctx, p) : LATER;
+}
+
 export function defineOp<P, R>(op: Op<P, R>): Op<P, R> {
   return op;
 }
@@ -88,7 +93,7 @@ export async function runAsync<R>(ctx: FsContext, g: Steps<R>): Promise<R> {
     const { op, p } = r.value;
     let value: unknown;
     try {
-      const now = op.immediate ? op.immediate(ctx, p) : LATER;
+      const now = attempt(ctx, op, p);
       value = now !== LATER ? now : op.async ? await op.async(ctx, p) : op.sync(ctx, p);
     } catch (err) {
       r = g.throw(err);

@@ -21,7 +21,8 @@ type Fn = (...args: any[]) => any;
 const { O_CREAT, O_TRUNC, O_EXCL, O_APPEND } = fs.constants;
 
 interface Creation {
-  bytes: Uint8Array;
+  /** The data as bytes, encoded when asked (only for a file that is created). */
+  bytes: () => Uint8Array;
   mode: number;
   exclusive: boolean;
   flush: boolean;
@@ -33,7 +34,7 @@ function creation(file: unknown, data: unknown, options: unknown): Creation | nu
   if (typeof data !== 'string' && !ArrayBuffer.isView(data)) return null;
   const o = writeFileOptions(options, 'w'); // the facade's own parsing: its errors are the facade's
   if ((o.flag & (O_CREAT | O_TRUNC | O_APPEND)) !== (O_CREAT | O_TRUNC) || o.signal !== undefined) return null;
-  return { bytes: fileData(data, o.encoding), mode: o.mode, exclusive: (o.flag & O_EXCL) !== 0, flush: o.flush };
+  return { bytes: () => fileData(data, o.encoding), mode: o.mode, exclusive: (o.flag & O_EXCL) !== 0, flush: o.flush };
 }
 
 export interface NewFileFaces {

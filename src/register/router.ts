@@ -47,11 +47,16 @@ function routedPath(original: unknown, abs: string): string {
   return typeof original === 'string' && original.endsWith('/') && !abs.endsWith('/') ? `${abs}/` : abs;
 }
 
-/**
- * Decides where a call goes and rewrites its path arguments (relative to the
- * process's cwd) into absolute ones the cache confines to its root.
- */
-export function classify(shape: CallShape, beneath: Beneath, a: unknown, b: unknown, args?: unknown[]): number {
+/** The paths beneath the root that classify found, for the rewrite that follows: each is resolved once per call. */
+export interface Found {
+  p: string | null;
+  q: string | null;
+}
+
+/** Decides where a call goes, leaving in `found` the absolute form of each path argument beneath the root. */
+export function classify(shape: CallShape, beneath: Beneath, a: unknown, b: unknown, found: Found): number {
+  found.p = null;
+  found.q = null;
   switch (shape) {
     case 'fd':
       return isCacheDescriptor(a) ? CACHE : REAL;
@@ -61,26 +66,25 @@ export function classify(shape: CallShape, beneath: Beneath, a: unknown, b: unkn
         if (typeof a === 'number') return isCacheDescriptor(a) ? CACHE : REAL;
         if (isCacheHandle(a)) return CACHE;
       }
-      const p = beneath.path(a);
-      if (p === null) return REAL;
-      if (args) args[0] = routedPath(a, p);
-      return CACHE;
+      found.p = beneath.path(a);
+      return found.p === null ? REAL : CACHE;
     }
-    case 'second': {
-      const p = beneath.path(b);
-      if (p === null) return REAL;
-      if (args) args[1] = routedPath(b, p);
-      return CACHE;
-    }
+    case 'second':
+      found.q = beneath.path(b);
+      return found.q === null ? REAL : CACHE;
     case 'twoPaths': {
-      const p = beneath.path(a);
-      const q = beneath.path(b);
-      if (p === null && q === null) return REAL;
-      if (p !== null && args) args[0] = routedPath(a, p);
-      if (q !== null && args) args[1] = routedPath(b, q);
-      return p !== null && q !== null ? CACHE : CROSS;
+      found.p = beneath.path(a);
+      found.q = beneath.path(b);
+      if (found.p === null && found.q === null) return REAL;
+      return found.p !== null && found.q !== null ? CACHE : CROSS;
     }
   }
+}
+
+/** Rewrites the path arguments classify found (relative to the process's cwd) into absolute ones the cache confines to its root. */
+function rewrite(args: unknown[], found: Found): void {
+  if (found.p !== null) args[0] = routedPath(args[0], found.p);
+  if (found.q !== null) args[1] = routedPath(args[1], found.q);
 }
 
 export class Routes {
@@ -172,13 +176,14 @@ export class Routes {
     const cross = shape === 'twoPaths' ? this.crossFace(name, face) : null;
     const needsCallback = face === 'callback';
     // No rest parameter: a call that goes to the real fs is passed on as it came (`arguments`), without an array.
+    const found: Found = { p: null, q: null }; // one per wrapper: a call does not re-enter it before the rewrite
     const wrapper = function (this: unknown, a?: unknown, b?: unknown): unknown {
       if (router.depth === 0) {
-        const where = classify(shape, beneath, a, b);
+        const where = classify(shape, beneath, a, b, found);
         // Without a callback, Node's own function throws its argument error.
         if (where !== REAL && (!needsCallback || typeof arguments[arguments.length - 1] === 'function')) {
           const args = Array.prototype.slice.call(arguments) as unknown[];
-          classify(shape, beneath, a, b, args); // the paths, rewritten for the cache
+          rewrite(args, found);
           // A path beneath the root after the cache closed (at exit) is on disk: the real fs is coherent.
           if (where === CACHE && cacheSide && !cache.closed) return cacheSide(...args);
           if (where === CROSS && cross) return cross(...args);

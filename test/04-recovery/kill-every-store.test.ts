@@ -51,15 +51,14 @@
  * operations, 721 kills in 166 s on the machine shared with other test runs.
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import ts from 'typescript';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openCacheSync } from '../../src';
 import { fixtures, rng, scratchDir } from '../helpers';
 import { describeMismatch, equalStates, expectedStates, makeWorld, reopenedState, worldOptions, type World } from './cuts';
 import { script } from './store-script';
+import { transpileForChild } from '../transpile';
 
 const { dir, cleanup } = scratchDir('kills');
 afterAll(cleanup);
@@ -96,6 +95,7 @@ const plan: Record<string, 'every' | number> = {
   'transaction over two files and a segment': 'every',
   'replace with shorter contents (writeFile)': 'every',
   'replace with longer contents (writeFile)': 12,
+  'open a renamed file by its new name (stale entry retired)': 'every',
 };
 
 /** The kind of each store an operation makes, one letter each as the child reports them, and what to call it. */
@@ -121,15 +121,11 @@ interface Exit {
   stderr: string;
 }
 
-/** The script for the child: dist/ holds no test code, so store-script.ts (type imports only) is transpiled once. */
+/** The script for the child: dist/ holds no test code, so store-script.ts (type imports and Node's modules only) is transpiled once. */
 function transpileScript(): string {
-  const source = fs.readFileSync(join(__dirname, 'store-script.ts'), 'utf8');
-  const js = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-  }).outputText;
-  if (/\brequire\(/.test(js)) throw new Error('store-script.ts has a runtime import: its transpiled copy cannot resolve it in the child');
   const path = join(dir, 'store-script.js');
-  fs.writeFileSync(path, js);
+  const js = transpileForChild(join(__dirname, 'store-script.ts'), path);
+  if (/\brequire\((?!"node:)/.test(js)) throw new Error('store-script.ts imports a project file: its transpiled copy cannot resolve it in the child');
   return path;
 }
 

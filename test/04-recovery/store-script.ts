@@ -6,10 +6,13 @@
  * takes (the kill test checks the claims it can see: undo, shadow writes,
  * back-pressure).
  *
- * Self-contained on purpose: type imports only. kill-every-store transpiles
- * this file for its child (a plain Node process over dist/, which holds no
- * test code), so a runtime import here would not resolve there.
+ * Self-contained on purpose: type imports only, and Node's own modules.
+ * kill-every-store transpiles this file for its child (a plain Node process
+ * over dist/, which holds no test code), so an import of the project's
+ * files here would not resolve there.
  */
+import * as fs from 'node:fs';
+import { join } from 'node:path';
 import type { Cache } from '../../src';
 
 /** An operation of the script; `setup` ones are run but not cut (they are many writes, not one). */
@@ -109,4 +112,18 @@ export const script: Op[] = [
   // then the trim past the new size. The old contents or the new, never empty, never a mix.
   { name: 'replace with shorter contents (writeFile)', takes: ['undo'], run: (c, f) => c.io.replaceSync(open(c, f, 'log'), pattern(5000, 20), 0, 5000) },
   { name: 'replace with longer contents (writeFile)', takes: ['undo'], run: (c, f) => c.io.replaceSync(open(c, f, 'log'), pattern(12000, 21), 0, 12000) },
+  // A closed, written-back file (detached: no descriptor, its entry clean) renamed by another program.
+  {
+    name: 'a detached file renamed behind the cache', setup: true,
+    run: (c) => {
+      const fd = c.fs.openSync('aside', 'w+');
+      c.fs.writeSync(fd, pattern(6000, 22), 0, 6000, 0);
+      c.fs.closeSync(fd);
+      c.flushSync();
+      fs.renameSync(join(c.root, 'aside'), join(c.root, 'moved'));
+    },
+  },
+  // attach() finds the old entry by inode, sees its path no longer names it and retires it (its clean buffers
+  // dropped, the slot FREE), then makes an entry under the new name; the write (an overwrite: undo) follows.
+  { name: 'open a renamed file by its new name (stale entry retired)', takes: ['undo'], run: (c, f) => c.fs.writeSync(open(c, f, 'moved'), pattern(200, 23), 0, 200, 100) },
 ];

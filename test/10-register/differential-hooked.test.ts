@@ -9,10 +9,10 @@
  * Steps that read the root's listing see no `.riocache` in it.
  */
 import * as fs from 'node:fs';
-import { dirname, join } from 'node:path';
-import ts from 'typescript';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers';
+import { transpileForChild } from '../transpile';
 import { prepare, tree } from '../03-cache/differential-names';
 import { registerEnv, run, world } from './child';
 
@@ -25,13 +25,7 @@ afterAll(() => worlds.forEach((c) => c()));
 const compiled = join(repoRoot, 'dist', 'test');
 beforeAll(() => {
   for (const f of ['helpers.ts', '03-cache/differential.ts', '03-cache/differential-names.ts']) {
-    const source = fs.readFileSync(join(repoRoot, 'test', f), 'utf8');
-    const { outputText } = ts.transpileModule(source, {
-      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
-    });
-    const out = join(compiled, f.replace(/\.ts$/, '.js'));
-    fs.mkdirSync(dirname(out), { recursive: true });
-    fs.writeFileSync(out, outputText);
+    transpileForChild(join(repoRoot, 'test', f), join(compiled, f.replace(/\.ts$/, '.js')));
   }
 });
 

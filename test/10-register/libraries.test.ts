@@ -15,7 +15,10 @@
  * it: its failure rate is printed, a report, not a pass/fail condition.
  *
  * Kills per library: RIOCACHE_LIB_KILLS (default 8); plain-fs git trials:
- * RIOCACHE_LIB_PLAIN_KILLS (default 12). Each failure prints the seed.
+ * RIOCACHE_LIB_PLAIN_KILLS (default 12); RIOCACHE_LIB_SIZE sets the region of
+ * the kill tests (default 16MiB; e.g. 512KiB, so the libraries' files outgrow
+ * it and every run evicts and writes back under pressure). Each failure
+ * prints the seed.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -135,7 +138,7 @@ describe('real libraries under riocache/register', () => {
 
     it(`${name}: SIGKILLed mid-work ${KILLS} times, every acknowledged record survives whole`, async () => {
       const w = fresh(`${name.split(' ')[0]}-kill`);
-      const env = registerEnv(w.root, w.region);
+      const env = registerEnv(w.root, w.region, process.env.RIOCACHE_LIB_SIZE ? { RIOCACHE_SIZE: process.env.RIOCACHE_LIB_SIZE } : {});
       const random = rng(SEED);
       const oids = new Map<number, string>();
       let acked = 0;
@@ -147,7 +150,10 @@ describe('real libraries under riocache/register', () => {
         const problem = lib.check(state, acked, w.root, oids);
         if (problem) throw new Error(`${name}, kill ${k} (seed ${SEED}, ${acked} acknowledged): ${problem}`);
       }
-      console.log(`${name}: ${KILLS} kills, ${acked} records acknowledged, lost 0, torn 0`);
+      const bytes = (fs.readdirSync(w.root, { recursive: true }) as string[])
+        .map((f) => fs.lstatSync(join(w.root, f))).filter((st) => st.isFile()).reduce((n, st) => n + st.size, 0);
+      console.log(`${name}: ${KILLS} kills, ${acked} records acknowledged, lost 0, torn 0; ` +
+        `${(bytes / 1024).toFixed(0)} KiB of files through a region of ${env.RIOCACHE_SIZE}`);
     }, 180_000);
   }
 
