@@ -11,6 +11,10 @@
 //               [7] the crc32c of the copied bytes continued from seed: the
 //               one argument is the caller's buffer (a TypedArray), the rest
 //               come through the scratch block.
+//   copyInCrcMany(src, jobs: Float64Array, count): copyInCrcAt for `count`
+//               jobs of five slots [dst view, dst offset, length, seed, src
+//               offset], the crc replacing the seed; every range is checked
+//               before any byte is copied.
 //   verifyAt(jobs: Uint32Array, count) -> number of mismatches: each job is
 //               six words [view id, offset, length, seed, expected crc, actual
 //               crc (out)]; every range is checked before any is read.
@@ -38,6 +42,40 @@ bool range(napi_env env, Instance* in, double id, double offset, double length, 
     return false;
   }
   *out = in->views[i].base + static_cast<size_t>(offset);
+  return true;
+}
+
+bool is_bytes(napi_typedarray_type t) {
+  return t == napi_uint8_array || t == napi_uint8_clamped_array || t == napi_int8_array;
+}
+
+// A TypedArray argument of an accepted type, else a TypeError naming it ("\"src\" must be ...").
+bool typed_arg(napi_env env, size_t argc, napi_value* argv, size_t i, bool (*accepts)(napi_typedarray_type),
+               const char* message, void** data, size_t* elements) {
+  bool is_typed = false;
+  napi_typedarray_type type = napi_int8_array;
+  size_t byte_offset;
+  napi_value ab;
+  if (i < argc && napi_is_typedarray(env, argv[i], &is_typed) == napi_ok && is_typed) {
+    napi_get_typedarray_info(env, argv[i], &type, elements, data, &ab, &byte_offset);
+  }
+  if (!is_typed || !accepts(type)) {
+    throw_type_error(env, "ERR_INVALID_ARG_TYPE", message);
+    return false;
+  }
+  return true;
+}
+
+// A job count argument: a whole number of jobs of `slots` elements that fit in `elements`.
+bool count_arg(napi_env env, size_t argc, napi_value* argv, size_t i, size_t slots, size_t elements, size_t* count) {
+  double count_d = -1;
+  if (i >= argc || napi_get_value_double(env, argv[i], &count_d) != napi_ok || !(count_d >= 0) ||
+      count_d != static_cast<double>(static_cast<size_t>(count_d)) ||
+      count_d * static_cast<double>(slots) > static_cast<double>(elements)) {
+    throw_range_error(env, "ERR_OUT_OF_RANGE", "\"count\" must be a whole number of jobs that fit in \"jobs\"");
+    return false;
+  }
+  *count = static_cast<size_t>(count_d);
   return true;
 }
 
@@ -96,37 +134,63 @@ napi_value PersistAt(napi_env env, napi_callback_info) {
   return nullptr;
 }
 
+constexpr size_t kCopyJobSlots = 5;
+
+// The copies and checksums of `count` jobs [dst view, dst offset, length,
+// seed (the crc out), src offset]; every range is checked before any byte is
+// copied. Each copy leaves its bytes in the L1 cache for the checksum (a job
+// is at most a block).
+bool copy_in_crc(napi_env env, Instance* in, const unsigned char* src, size_t src_bytes, double* jobs, size_t count) {
+  for (size_t j = 0; j < count; j++) {
+    const double* w = jobs + j * kCopyJobSlots;
+    unsigned char* p;
+    if (!(w[4] >= 0) || !(w[2] >= 0) || w[4] + w[2] > static_cast<double>(src_bytes)) {
+      throw_range_error(env, "ERR_OUT_OF_RANGE", "range outside \"src\"");
+      return false;
+    }
+    if (!range(env, in, w[0], w[1], w[2], &p)) return false;
+  }
+  for (size_t j = 0; j < count; j++) {
+    double* w = jobs + j * kCopyJobSlots;
+    unsigned char* dst = in->views[static_cast<size_t>(w[0])].base + static_cast<size_t>(w[1]);
+    const size_t n = static_cast<size_t>(w[2]);
+    std::memmove(dst, src + static_cast<size_t>(w[4]), n);
+    w[3] = crc32c_extend(static_cast<uint32_t>(w[3]), dst, n);
+  }
+  return true;
+}
+
 napi_value CopyInCrcAt(napi_env env, napi_callback_info info) {
   Instance* in = instance(env).get();
   double* s = in->scratch;
   size_t argc = 1;
   napi_value arg;
   napi_get_cb_info(env, info, &argc, &arg, nullptr, nullptr);
-  bool is_typed = false;
-  if (argc < 1 || napi_is_typedarray(env, arg, &is_typed) != napi_ok || !is_typed) {
-    throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"src\" must be a TypedArray");
+  void* data = nullptr;
+  size_t elements = 0;
+  if (!typed_arg(env, argc, &arg, 0, is_bytes, "\"src\" must be a byte array", &data, &elements)) return nullptr;
+  double job[kCopyJobSlots] = {s[0], s[1], s[2], s[3], s[4]};
+  if (copy_in_crc(env, in, static_cast<const unsigned char*>(data), elements, job, 1)) s[7] = job[3];
+  return nullptr;
+}
+
+// A write of many blocks into fresh buffers in one call: one Node-API
+// crossing and one argument check instead of one per block.
+napi_value CopyInCrcMany(napi_env env, napi_callback_info info) {
+  Instance* in = instance(env).get();
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  void* src = nullptr;
+  void* jobs = nullptr;
+  size_t src_bytes = 0, job_slots = 0, count = 0;
+  if (!typed_arg(env, argc, argv, 0, is_bytes, "\"src\" must be a byte array", &src, &src_bytes) ||
+      !typed_arg(env, argc, argv, 1, [](napi_typedarray_type t) { return t == napi_float64_array; },
+                 "\"jobs\" must be a Float64Array", &jobs, &job_slots) ||
+      !count_arg(env, argc, argv, 2, kCopyJobSlots, job_slots, &count)) {
     return nullptr;
   }
-  napi_typedarray_type type;
-  size_t elements, byte_offset;
-  void* data;
-  napi_value ab;
-  napi_get_typedarray_info(env, arg, &type, &elements, &data, &ab, &byte_offset);
-  if (type != napi_uint8_array && type != napi_uint8_clamped_array && type != napi_int8_array) {
-    throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"src\" must be a byte array");
-    return nullptr;
-  }
-  const double src_offset = s[4], length = s[2];
-  if (!(src_offset >= 0) || !(length >= 0) || src_offset + length > static_cast<double>(elements)) {
-    throw_range_error(env, "ERR_OUT_OF_RANGE", "range outside \"src\"");
-    return nullptr;
-  }
-  unsigned char* dst;
-  if (!range(env, in, s[0], s[1], length, &dst)) return nullptr;
-  const size_t n = static_cast<size_t>(length);
-  // The copy leaves the bytes in the L1 cache for the checksum (n is at most a block).
-  std::memmove(dst, static_cast<const unsigned char*>(data) + static_cast<size_t>(src_offset), n);
-  s[7] = crc32c_extend(static_cast<uint32_t>(s[3]), dst, n);
+  copy_in_crc(env, in, static_cast<const unsigned char*>(src), src_bytes, static_cast<double*>(jobs), count);
   return nullptr;
 }
 
@@ -144,27 +208,14 @@ napi_value VerifyAt(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  bool is_typed = false;
-  napi_typedarray_type type = napi_int8_array;
-  size_t elements = 0, byte_offset;
   void* data = nullptr;
-  napi_value ab;
-  if (argc >= 1 && napi_is_typedarray(env, argv[0], &is_typed) == napi_ok && is_typed) {
-    napi_get_typedarray_info(env, argv[0], &type, &elements, &data, &ab, &byte_offset);
-  }
-  if (!is_typed || type != napi_uint32_array) {
-    throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"jobs\" must be a Uint32Array");
-    return nullptr;
-  }
-  double count_d = -1;
-  if (argc < 2 || napi_get_value_double(env, argv[1], &count_d) != napi_ok || !(count_d >= 0) ||
-      count_d != static_cast<double>(static_cast<size_t>(count_d)) ||
-      count_d * kVerifyJobWords > static_cast<double>(elements)) {
-    throw_range_error(env, "ERR_OUT_OF_RANGE", "\"count\" must be a whole number of jobs that fit in \"jobs\"");
+  size_t elements = 0, count = 0;
+  if (!typed_arg(env, argc, argv, 0, [](napi_typedarray_type t) { return t == napi_uint32_array; },
+                 "\"jobs\" must be a Uint32Array", &data, &elements) ||
+      !count_arg(env, argc, argv, 1, kVerifyJobWords, elements, &count)) {
     return nullptr;
   }
   uint32_t* jobs = static_cast<uint32_t*>(data);
-  const size_t count = static_cast<size_t>(count_d);
   for (size_t j = 0; j < count; j++) {
     const uint32_t* w = jobs + j * kVerifyJobWords;
     unsigned char* p;
@@ -193,6 +244,7 @@ napi_status fastcalls_register(napi_env env, napi_value exports) {
                                     {"flushAt", FlushAt},
                                     {"persistAt", PersistAt},
                                     {"copyInCrcAt", CopyInCrcAt},
+                                    {"copyInCrcMany", CopyInCrcMany},
                                     {"verifyAt", VerifyAt}});
   if (s != napi_ok) return s;
   // The scratch block lives as long as the Instance (the environment), so the

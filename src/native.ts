@@ -45,6 +45,8 @@ export interface NativeAddon {
   persistAt(): void;
   /** Copies `src` into a region view and checksums the copy (one pass over the bytes in L1). */
   copyInCrcAt(src: Uint8Array): void;
+  /** copyInCrcAt for `count` jobs of COPY_JOB_SLOTS slots [view id, offset, length, seed (the crc out), src offset]. */
+  copyInCrcMany(src: Uint8Array, jobs: Float64Array, count: number): void;
   /**
    * Checksums `count` region ranges in one call: each job is VERIFY_JOB_WORDS
    * words [view id, offset, length, seed, expected crc, actual crc (out)].

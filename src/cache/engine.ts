@@ -16,7 +16,7 @@ import { regionError } from '../errors';
 import { D, NIL, PAGE_BYTES, UNDO_KIND_WRITE } from '../region/format';
 import { writeBlocksMax } from '../region/geometry';
 import type { Region } from '../region/region';
-import type { RegionMemory } from '../region/primitives';
+import { COPY_JOB_SLOTS, type RegionMemory } from '../region/primitives';
 import { BlockIndex } from './blockIndex';
 import { FileTable } from './fileTable';
 import type { FileState } from './files';
@@ -113,6 +113,9 @@ export class Engine {
   private readonly opNew: Uint8Array;
   /** Where the undo area saved each touched buffer's old bytes (-1: not saved). */
   private readonly opSaved: Float64Array;
+  /** Copy jobs of a write's fresh buffers (COPY_JOB_SLOTS each), and each touched buffer's job (-1: none). */
+  private readonly opCopyJobs: Float64Array;
+  private readonly opJob: Int32Array;
 
   constructor(readonly region: Region, policy: WriteBackPolicy, private readonly hooks: EngineHooks) {
     const g = region.geometry;
@@ -137,6 +140,8 @@ export class Engine {
     this.opBlocks = new Float64Array(this.opBlocksMax + 1);
     this.opNew = new Uint8Array(this.opBlocksMax + 1);
     this.opSaved = new Float64Array(this.opBlocksMax + 1);
+    this.opCopyJobs = new Float64Array((this.opBlocksMax + 1) * COPY_JOB_SLOTS);
+    this.opJob = new Int32Array(this.opBlocksMax + 1);
     this.writeBack = new WriteBack(
       {
         reg: this.reg, sizes: this.sizes, pool: this.pool, dirtyList: this.dirtyList, stats: this.stats,
@@ -659,6 +664,28 @@ export class Engine {
 
     // 3. Apply. Each buffer's commit makes its new bytes current; without undo,
     //    those bytes lie past the old size until step 4, and recovery clamps.
+    // Fresh buffers the write fills whole are copied and checksummed first, in
+    // one native call. A FREE buffer's bytes mean nothing to recovery (§4),
+    // so copying them before any commit changes nothing a cut can show.
+    const jobs = this.opCopyJobs;
+    const jobOf = this.opJob;
+    let jobCount = 0;
+    for (let i = 0; i < count; i++) {
+      const start = blocks[i] * bs;
+      jobOf[i] = -1;
+      if (isNew[i] !== 1 || blocks[i] === gap || position > start ||
+          Math.min(end, start + bs) !== Math.min(start + bs, newSize)) continue;
+      const b = bufs[i];
+      const w = jobCount * COPY_JOB_SLOTS;
+      jobs[w] = reg.viewId(b);
+      jobs[w + 1] = reg.viewOffset(b);
+      jobs[w + 2] = Math.min(end, start + bs) - start;
+      jobs[w + 3] = reg.seedOf(b);
+      jobs[w + 4] = srcOffset + (start - position);
+      jobOf[i] = jobCount++;
+    }
+    if (jobCount > 0) this.mem.writeCrcMany(src, jobs, jobCount);
+    const now = Date.now();
     for (let i = 0; i < count; i++) {
       const b = bufs[i];
       const block = blocks[i];
@@ -669,32 +696,42 @@ export class Engine {
       const newLen = Math.min(bs, newSize - start);
       let from: number;
       let to = 0;
+      let crc = -1;
       if (block === gap) {
         from = oldLen;
         this.mem.fill(viewId, off + oldLen, newLen - oldLen, 0);
       } else {
         from = Math.max(position, start) - start;
         to = Math.min(end, start + bs) - start;
-        if (from > oldLen) this.mem.fill(viewId, off + oldLen, from - oldLen, 0);
-        this.mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset + (start + from - position), to - from);
+        if (jobOf[i] >= 0) {
+          crc = jobs[jobOf[i] * COPY_JOB_SLOTS + 3] >>> 0; // copied above
+        } else if (isNew[i] === 0 && from === oldLen && to === newLen) {
+          // An append to the buffer: copied and checksummed in one pass, continuing its checksum.
+          crc = this.mem.writeCrc(viewId, off + from, src, srcOffset + (start + from - position), to - from, reg.crc(b)) >>> 0;
+        } else {
+          if (from > oldLen) this.mem.fill(viewId, off + oldLen, from - oldLen, 0);
+          this.mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset + (start + from - position), to - from);
+        }
       }
       // In a persistent-memory region, the bytes are durable before the descriptor names them.
       if (this.mem.persistMode !== 'none') this.mem.persist(viewId, off, newLen);
       // Appending to a buffer continues its checksum; an overwrite in place
       // patches it from the old bytes the undo area saved (crc32c is linear);
       // anything else recomputes it.
-      const crc = isNew[i] === 0 && from >= oldLen
-        ? this.mem.crc(viewId, off + oldLen, newLen - oldLen, reg.crc(b)) >>> 0
-        : isNew[i] === 0 && saved[i] >= 0 && newLen === oldLen && to <= oldLen && to > from
-          ? this.mem.patchCrc(reg.crc(b), viewId, off + from, this.mem.metaId, saved[i], to - from, newLen - to) >>> 0
-          : reg.compute(b, newLen);
+      if (crc < 0) {
+        crc = isNew[i] === 0 && from >= oldLen
+          ? this.mem.crc(viewId, off + oldLen, newLen - oldLen, reg.crc(b)) >>> 0
+          : isNew[i] === 0 && saved[i] >= 0 && newLen === oldLen && to <= oldLen && to > from
+            ? this.mem.patchCrc(reg.crc(b), viewId, off + from, this.mem.metaId, saved[i], to - from, newLen - to) >>> 0
+            : reg.compute(b, newLen);
+      }
       const wasDirty = isNew[i] === 0 && reg.isDirty(b);
       reg.commit(b, DIRTY, newLen, crc);
       if (isNew[i] === 1) {
-        this.pool.publish(b, file, true);
+        this.pool.publish(b, file, true, now);
       } else {
         this.pool.referenced[b] = 1;
-        if (!wasDirty) this.pool.markDirty(b, file);
+        if (!wasDirty) this.pool.markDirty(b, file, now);
       }
       if (this.pendingFills.size > 0) this.invalidateFill(file, block);
     }
@@ -796,14 +833,21 @@ export class Engine {
       else undo.arm(UNDO_KIND_WRITE, slot, position, length);
       this.stats.undoWrites++;
     }
-    if (from > oldLen) mem.fill(viewId, off + oldLen, from - oldLen, 0);
-    mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset, length);
-    if (mem.persistMode !== 'none') mem.persist(viewId, off, newLen);
-    const crc = from >= oldLen
-      ? mem.crc(viewId, off + oldLen, newLen - oldLen, oldCrc) >>> 0
-      : saved >= 0 && newLen === oldLen && to <= oldLen
-        ? mem.patchCrc(oldCrc, viewId, off + from, mem.metaId, saved, length, newLen - to) >>> 0
-        : reg.compute(b, newLen);
+    let crc: number;
+    if (from === oldLen && to === newLen) {
+      // An append to the buffer: copied and checksummed in one pass, continuing its checksum.
+      crc = mem.writeCrc(viewId, off + from, src, srcOffset, length, oldCrc) >>> 0;
+      if (mem.persistMode !== 'none') mem.persist(viewId, off, newLen);
+    } else {
+      if (from > oldLen) mem.fill(viewId, off + oldLen, from - oldLen, 0);
+      mem.writeInto(reg.bytes(b), viewId, off + from, src, srcOffset, length);
+      if (mem.persistMode !== 'none') mem.persist(viewId, off, newLen);
+      crc = from >= oldLen
+        ? mem.crc(viewId, off + oldLen, newLen - oldLen, oldCrc) >>> 0
+        : saved >= 0 && newLen === oldLen && to <= oldLen
+          ? mem.patchCrc(oldCrc, viewId, off + from, mem.metaId, saved, length, newLen - to) >>> 0
+          : reg.compute(b, newLen);
+    }
     const wasDirty = reg.isDirty(b);
     reg.commit(b, DIRTY, newLen, crc);
     this.pool.referenced[b] = 1;
@@ -849,12 +893,9 @@ export class Engine {
       pool.dirtySince[nb] = pool.dirtySince[b];
     }
     reg.commitState(b, FREE);
-    pool.owner[b] = null;
-    file.buffers.delete(b);
+    pool.transfer(b, nb, file);
     pool.referenced[b] = 0;
     pool.giveBack(b);
-    pool.owner[nb] = file;
-    file.buffers.add(nb);
     pool.referenced[nb] = 1;
     if (!wasDirty) pool.markDirty(nb, file);
     if (this.pendingFills.size > 0) this.invalidateFill(file, block);
@@ -913,7 +954,7 @@ export class Engine {
     const bs = this.bs;
     const reg = this.reg;
     const lastKept = length > 0 ? Math.floor((length - 1) / bs) : -1;
-    for (const b of [...file.buffers]) {
+    for (const b of this.pool.buffersOf(file)) {
       const block = reg.block(b);
       if (this.pendingFills.size > 0) this.invalidateFill(file, block);
       // A buffer whose write-back is in flight: that write copies the
@@ -975,7 +1016,7 @@ export class Engine {
   /** Every buffer of the file dropped (unlink, replaced by rename, stale on reattach). */
   dropAll(file: FileState): void {
     if (this.pendingFills.size > 0) this.invalidateFills(file);
-    for (const b of [...file.buffers]) {
+    for (const b of this.pool.buffersOf(file)) {
       if (this.pendingFills.size > 0) this.invalidateFill(file, this.reg.block(b));
       this.pool.drop(b);
     }
@@ -984,7 +1025,7 @@ export class Engine {
   /** Synchronously writes back and syncs one file (fsyncSync, flushSync). */
   flushFileSync(file: FileState): void {
     if (!file.attached) return;
-    const dirty = [...file.buffers].filter((b) => this.reg.isDirty(b));
+    const dirty = this.pool.buffersOf(file).filter((b) => this.reg.isDirty(b));
     this.writeBack.writeFileSync(file, dirty, true);
   }
 }

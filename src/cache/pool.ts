@@ -62,6 +62,9 @@ export class BufferPool {
   private cleanLength = 0;
   /** The buffer has an entry in cleanRing (at most one each: the ring never overflows). */
   private readonly queued: Uint8Array;
+  /** Each file's buffers, doubly linked from FileState.firstBuffer (transient, NIL-terminated). */
+  private readonly fileNext: Int32Array;
+  private readonly filePrev: Int32Array;
 
   constructor(
     private readonly reg: Registry,
@@ -79,6 +82,43 @@ export class BufferPool {
     // Zero-filled typed arrays, not filled here: pages the kernel hands out on first touch.
     this.cleanRing = new Int32Array(n);
     this.queued = new Uint8Array(n);
+    this.fileNext = new Int32Array(n);
+    this.filePrev = new Int32Array(n);
+  }
+
+  /** The buffers holding blocks of `file`, as a snapshot the caller may drop or evict from. */
+  buffersOf(file: FileState): number[] {
+    const out: number[] = [];
+    for (let b = file.firstBuffer; b !== NIL; b = this.fileNext[b]) out.push(b);
+    return out;
+  }
+
+  /** Puts b on its file's list (it becomes owner[b]'s). */
+  private own(b: number, file: FileState): void {
+    this.owner[b] = file;
+    const head = file.firstBuffer;
+    this.fileNext[b] = head;
+    this.filePrev[b] = NIL;
+    if (head !== NIL) this.filePrev[head] = b;
+    file.firstBuffer = b;
+  }
+
+  /** Takes b off its owner's list; owner[b] becomes null. */
+  private disown(b: number): void {
+    const file = this.owner[b];
+    this.owner[b] = null;
+    if (!file) return;
+    const prev = this.filePrev[b];
+    const next = this.fileNext[b];
+    if (prev !== NIL) this.fileNext[prev] = next;
+    else file.firstBuffer = next;
+    if (next !== NIL) this.filePrev[next] = prev;
+  }
+
+  /** A shadow write's new buffer nb takes b's place for `file`; b is left owned by nobody. */
+  transfer(b: number, nb: number, file: FileState): void {
+    this.disown(b);
+    this.own(nb, file);
   }
 
   get freeCount(): number {
@@ -114,8 +154,7 @@ export class BufferPool {
         this.free[this.freeTop++] = b;
         continue;
       }
-      this.owner[b] = file;
-      file.buffers.add(b);
+      this.own(b, file);
       this.index.add(b);
       if (state === DIRTY || state === WRITING) {
         this.dirtyCount++;
@@ -202,19 +241,21 @@ export class BufferPool {
   }
 
   /** After the caller committed a freshly assigned buffer: index, lists, file. */
-  publish(b: number, file: FileState, dirty: boolean): void {
+  publish(b: number, file: FileState, dirty: boolean, now?: number): void {
     this.index.add(b);
     this.lru.insertHead(b);
-    this.owner[b] = file;
-    file.buffers.add(b);
-    if (dirty) this.markDirty(b, file);
+    this.own(b, file);
+    if (dirty) this.markDirty(b, file, now);
     else this.queueClean(b);
   }
 
-  /** Called when a buffer becomes DIRTY (it was CLEAN or freshly published). */
-  markDirty(b: number, file: FileState): void {
+  /**
+   * Called when a buffer becomes DIRTY (it was CLEAN or freshly published).
+   * `now` (ms) lets a write of many blocks read the clock once.
+   */
+  markDirty(b: number, file: FileState, now = Date.now()): void {
     this.dirtyList.insertTail(b);
-    this.dirtySince[b] = Date.now();
+    this.dirtySince[b] = now;
     this.dirtyCount++;
     file.dirty++;
   }
@@ -230,12 +271,10 @@ export class BufferPool {
   /** CLEAN -> FREE. */
   evict(b: number): void {
     this.referenced[b] = 0;
-    const file = this.owner[b];
     this.index.remove(b);
     this.lru.remove(b);
     this.reg.commit(b, FREE, 0, 0);
-    this.owner[b] = null;
-    file?.buffers.delete(b);
+    this.disown(b);
     this.free[this.freeTop++] = b;
   }
 
@@ -252,9 +291,8 @@ export class BufferPool {
     this.lru.remove(b);
     if (wasDirty && file) this.markClean(b, file);
     this.reg.commit(b, FREE, 0, 0);
-    this.owner[b] = null;
+    this.disown(b);
     if (file) {
-      file.buffers.delete(b);
       if (this.busy[b] !== 0 && !file.orphan) {
         file.ghosts.set(this.reg.block(b), b);
         return;

@@ -229,7 +229,7 @@ export class WriteBack {
     }
     for (let round = 0; round < 1000; round++) {
       while (file.inFlight > 0) await this.drain();
-      const buffers = [...file.buffers].filter((b) => this.host.reg.state(b) === DIRTY);
+      const buffers = this.host.pool.buffersOf(file).filter((b) => this.host.reg.state(b) === DIRTY);
       if (buffers.length === 0 && !this.needsResize(file)) {
         if (round === 0 && file.attached) await this.sync(file); // nothing dirty: still sync, as fsync does
         return;

@@ -26,6 +26,9 @@ export type PersistMode = 'none' | 'cpu' | 'msync';
 /** Words of one job of `verifyMany` (native/fastcalls.cc, verifyAt). */
 export const VERIFY_JOB_WORDS = 6;
 
+/** Slots of one job of `writeCrcMany` (native/fastcalls.cc, copyInCrcMany). */
+export const COPY_JOB_SLOTS = 5;
+
 /** Where a byte range lives: the metadata view or one of the data views. */
 export interface TraceOp {
   kind: 'store' | 'commit' | 'cas' | 'bytes' | 'move' | 'fill' | 'float';
@@ -163,6 +166,23 @@ export class RegionMemory {
     s[4] = sourceOffset;
     native.copyInCrcAt(source);
     return s[7];
+  }
+
+  /**
+   * writeCrc for `count` jobs in one native call: each job is COPY_JOB_SLOTS
+   * slots [view id, offset, length, seed, source offset], and its seed slot
+   * receives the crc. Every range is checked before any byte is copied. One
+   * store per job, traced in job order.
+   */
+  writeCrcMany(source: Uint8Array, jobs: Float64Array, count: number): void {
+    if (this.tracer !== null) {
+      for (let j = 0; j < count; j++) {
+        const w = j * COPY_JOB_SLOTS;
+        const from = jobs[w + 4];
+        this.tracer({ kind: 'bytes', target: jobs[w], offset: jobs[w + 1], length: jobs[w + 2], source: source.subarray(from, from + jobs[w + 2]) });
+      }
+    }
+    native.copyInCrcMany(source, jobs, count);
   }
 
   /** Copies within the region (between any two views); ranges may overlap. */

@@ -7,11 +7,18 @@
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const SLASH = 0x2f;
+
 export class Beneath {
   private readonly prefix: string;
 
   constructor(readonly root: string) {
     this.prefix = root.endsWith('/') ? root : `${root}/`;
+  }
+
+  /** `p` names the root itself, with or without its trailing slash. */
+  private isRoot(p: string): boolean {
+    return p === this.root || (p.length === this.prefix.length - 1 && this.prefix.startsWith(p));
   }
 
   /** The absolute path when `value` names the root or a path beneath it, else null. Never throws. */
@@ -27,11 +34,14 @@ export class Beneath {
       }
     } else if (Buffer.isBuffer(value)) p = value.toString('utf8');
     else return null;
-    if (p.length === 0 || p.includes('\0')) return null;
-    if (isAbsolute(p)) {
-      const plain = !p.includes('/.') && !p.includes('//');
-      if (plain) return p.startsWith(this.prefix) || p === this.root || `${p}/` === this.prefix ? p : null;
+    // The common case first: an absolute path elsewhere, with nothing to normalise that could lead it back in.
+    // (A NUL byte is fs's own argument error: the real fs raises it.)
+    if (p.charCodeAt(0) === SLASH && !p.startsWith(this.prefix) && !this.isRoot(p) && !p.includes('/.') &&
+        !p.includes('//')) {
+      return null;
     }
+    if (p.length === 0 || p.includes('\0')) return null;
+    if (isAbsolute(p) && !p.includes('/.') && !p.includes('//')) return p.startsWith(this.prefix) || this.isRoot(p) ? p : null;
     const abs = resolve(p);
     return abs.startsWith(this.prefix) || abs === this.root ? abs : null;
   }

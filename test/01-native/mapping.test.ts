@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native';
-import { VERIFY_JOB_WORDS } from '../../src/region/primitives';
+import { COPY_JOB_SLOTS, VERIFY_JOB_WORDS } from '../../src/region/primitives';
 import { fixtures, repoRoot, rng, scratchDir, spawnFixture } from '../helpers';
 
 const { dir, cleanup } = scratchDir('mapping');
@@ -38,6 +38,45 @@ describe('mapping', () => {
     scratch[1] = 0;
     scratch[2] = 1;
     expect(() => native.crcAt()).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    fs.closeSync(fd);
+  });
+
+  it('copies and checksums many ranges in one call (copyInCrcMany): each copy and crc as copyInCrcAt gives them, bad ranges refused before any byte is copied', () => {
+    const { fd, mapping } = mapFile('copymany', 1 << 16, [[0, 4096], [4096, 61440]]);
+    const views = mapping.views.map((b) => new Uint8Array(b));
+    const next = rng(0xc0de);
+    const src = Buffer.alloc(3 * 4096 + 5);
+    for (let i = 0; i < src.length; i++) src[i] = Math.floor(next() * 256);
+    // [view index, offset, length, seed, src offset]: a block, a short unaligned range, empty, a block at the end of its view
+    const jobsOf: Array<[number, number, number, number, number]> = [
+      [1, 0, 4096, 0x9e3779b1, 0], [0, 17, 300, 0, 4096 + 3], [1, 8192, 0, 7, 0], [1, 61440 - 4096, 4096, 0xffffffff, 2 * 4096 + 5],
+    ];
+    const slots = COPY_JOB_SLOTS;
+    const jobs = new Float64Array(jobsOf.length * slots + slots); // one spare job: count, not the length, decides
+    jobsOf.forEach(([v, off, len, seed, from], i) => jobs.set([mapping.viewIds[v], off, len, seed, from], i * slots));
+    native.copyInCrcMany(src, jobs, jobsOf.length);
+    jobsOf.forEach(([v, off, len, seed, from], i) => {
+      expect(Buffer.from(views[v].subarray(off, off + len)).equals(src.subarray(from, from + len))).toBe(true);
+      expect(jobs[i * slots + 3]).toBe(native.crc32c(src, from, len, seed));
+    });
+    // A job past its view, or past src: refused, and no byte of any job is copied.
+    const before = Buffer.from(views[1]);
+    const fresh = (extra: [number, number, number, number, number]) => {
+      jobs.fill(0);
+      jobs.set([mapping.viewIds[1], 100, 4096, 0, 1], 0);
+      jobs.set(extra, slots);
+    };
+    fresh([mapping.viewIds[0], 4000, 97, 0, 0]);
+    expect(() => native.copyInCrcMany(src, jobs, 2)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    fresh([mapping.viewIds[1], 0, 10, 0, src.length - 9]);
+    expect(() => native.copyInCrcMany(src, jobs, 2)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(Buffer.from(views[1]).equals(before)).toBe(true);
+    expect(() => native.copyInCrcMany(src, jobs, 1.5)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => native.copyInCrcMany(src, jobs, 100)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    expect(() => native.copyInCrcMany(src, new Uint32Array(10) as unknown as Float64Array, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    expect(() => native.copyInCrcMany(new Uint16Array(10) as unknown as Uint8Array, jobs, 1)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+    native.unmap(mapping.handle);
+    expect(() => native.copyInCrcMany(src, jobs, 1)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
     fs.closeSync(fd);
   });
 
