@@ -21,6 +21,7 @@ import type { RecoveryReport } from '../recovery/report';
 import { DataPath } from './dataPath';
 import { Engine, type EngineStats } from './engine';
 import { FileState } from './files';
+import { FILE_FREE } from './fileTable';
 import { Namespace } from './namespace';
 import { OpenFiles, safeMtime } from './openFiles';
 import { SIZE_DIRTY, ZERO_NONE } from './sizes';
@@ -109,6 +110,9 @@ export class Cache extends EventEmitter {
         `(${what}). The region is left marked open: run \`riocache recover\` on it (or open it again), and the warm ` +
         'reboot takes each damaged entry from the other copy of the table or reports it lost.');
     }
+    // A clean close that cut a creating writeFile short: that file was never named, and its inode is gone.
+    const unnamed = e.fileTable.unnamedSlots();
+    if (unnamed.length > 0) e.fileTable.commit(new Map(unnamed.map((s) => [s, { ...e.fileTable.entries[s], state: FILE_FREE }])));
     for (const slot of e.fileTable.activeSlots()) {
       const entry = e.fileTable.entries[slot];
       const file = new FileState(slot, entry.generation, entry.path, entry.dev, entry.ino);

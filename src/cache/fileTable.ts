@@ -9,12 +9,12 @@
 import { crc32cBytes } from '../region/checksum';
 import {
   C, CONTROL_OFFSET, FE, FILE_ACTIVE, FILE_ENTRY_BYTES, FILE_ENTRY_WORDS, FILE_FREE, FILE_ORPHAN, FILE_PATH_BYTE,
-  FILE_TABLE_HEADER_BYTES, FILE_TABLE_MAGIC, FT, PATH_BYTES_MAX,
+  FILE_TABLE_HEADER_BYTES, FILE_TABLE_MAGIC, FILE_UNNAMED, FT, PATH_BYTES_MAX,
 } from '../region/format';
 import type { Geometry } from '../region/geometry';
 import type { RegionMemory } from '../region/primitives';
 
-export { FILE_ACTIVE, FILE_FREE, FILE_ORPHAN, PATH_BYTES_MAX };
+export { FILE_ACTIVE, FILE_FREE, FILE_ORPHAN, FILE_UNNAMED, PATH_BYTES_MAX };
 
 export interface FileEntry {
   state: number;
@@ -72,7 +72,8 @@ export class FileTable {
       ino: (i32[w + FE.inoLo] >>> 0) + (i32[w + FE.inoHi] >>> 0) * HI,
       path: Buffer.from(this.mem.u8.buffer, this.mem.u8.byteOffset + byte + FILE_PATH_BYTE, pathBytes).toString('utf8'),
     };
-    const knownState = entry.state === FILE_FREE || entry.state === FILE_ACTIVE || entry.state === FILE_ORPHAN;
+    const knownState = entry.state === FILE_FREE || entry.state === FILE_ACTIVE || entry.state === FILE_ORPHAN ||
+      entry.state === FILE_UNNAMED;
     return { entry, valid: knownState && (crc | 0) === i32[w + FE.crc] };
   }
 
@@ -129,6 +130,13 @@ export class FileTable {
 
   activeSlots(): number[] {
     return [...this.byPath.values()];
+  }
+
+  /** Slots of files created but never named (a clean close cut a creating writeFile short). */
+  unnamedSlots(): number[] {
+    const out: number[] = [];
+    this.entries.forEach((e, s) => e.state === FILE_UNNAMED && out.push(s));
+    return out;
   }
 
   /**

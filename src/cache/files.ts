@@ -39,6 +39,8 @@ export class FileState {
   readonly ghosts = new Map<number, number>();
   /** Unlinked or replaced while still open: its data goes nowhere. */
   orphan = false;
+  /** Created by a writeFile and not linked under its path yet (docs/format.md §6, UNNAMED). */
+  unnamed = false;
   /** Written back without fdatasync (writeback.ts R1): synced before fsync, close or detach complete. */
   unsynced = false;
   /** When it became unsynced (ms). */

@@ -8,10 +8,10 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import { asSystemError, RioError, systemError } from '../errors';
-import { FILE_ACTIVE, FILE_FREE, FILE_ORPHAN } from '../region/format';
-import { relative } from 'node:path';
+import { FILE_ACTIVE, FILE_FREE, FILE_ORPHAN, FILE_UNNAMED } from '../region/format';
+import { dirname, relative } from 'node:path';
 import { checkRelativePath, confine } from './paths';
-import { identityAt, openBeneath } from './beneath'; // absolute symlinks that stay inside the root
+import { identityAt, openBeneath, relabel } from './beneath'; // absolute symlinks that stay inside the root
 import type { Cache } from './cache';
 import type { FileEntry } from './fileTable';
 import { releaseBacking, settleParked } from './backing';
@@ -20,6 +20,11 @@ import { ZERO_NONE } from './sizes';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_SYNC, O_DSYNC, O_DIRECTORY } = fs.constants;
 const ACCESS_MASK = O_RDONLY | O_WRONLY | O_RDWR;
+const O_TMPFILE = 0o20200000; // __O_TMPFILE | O_DIRECTORY (Linux)
+const O_PATH = 0o10000000;
+const { O_NOFOLLOW } = fs.constants;
+/** What openat(O_TMPFILE) fails with where the file system (or kernel) cannot make unnamed files. */
+const NO_TMPFILE = new Set(['EOPNOTSUPP', 'ENOTSUP', 'EISDIR', 'EINVAL']);
 
 export class OpenFiles {
   readonly descriptors = new Map<number, Descriptor>();
@@ -147,6 +152,87 @@ export class OpenFiles {
   }
 
   /**
+   * @internal The first step of a creating writeFile (docs/format.md §6,
+   * UNNAMED): a descriptor on a new file with no name yet, made in the
+   * directory of `path` (O_TMPFILE) and cached like any other under an entry
+   * that is not the path's until name(). Null, leaving the call to open(),
+   * when the path names something (a dangling symlink included: the write
+   * goes to its target), ends in a slash, or the file system cannot make
+   * unnamed files (then a kill may leave the file empty, as on plain fs).
+   * Errors are open's, as plain fs reports them.
+   */
+  openUnnamed(path: unknown, mode: number): number | null {
+    this.cache.assertOpen('open');
+    const p = confine(this.cache.root, path, 'open');
+    if (p.key === '.' || p.os.endsWith('/') || identityAt(this.cache.rootFd, p.os) !== null) return null;
+    let fd: number;
+    try {
+      fd = native.openBeneath(this.cache.rootFd, dirname(p.key), O_TMPFILE | O_RDWR, mode);
+    } catch (err) {
+      if (NO_TMPFILE.has((err as NodeJS.ErrnoException).code ?? '')) return null;
+      throw relabel(err, 'open', p.shown);
+    }
+    let file: FileState;
+    try {
+      this.lockData(fd, false, p.shown);
+      file = this.createEntry(p.key, fs.fstatSync(fd), FILE_UNNAMED);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    file.fd = fd;
+    file.writable = true;
+    file.unnamed = true;
+    file.openCount++;
+    this.lastUse[file.slot] = ++this.useClock;
+    return this.allocDescriptor({ kind: 'file', file, path: p.shown, position: 0, readable: true, writable: true, append: false, sync: false });
+  }
+
+  /**
+   * @internal The last step of a creating writeFile: links the unnamed file
+   * under its path (linkat never replaces), then its entry becomes ACTIVE
+   * (one file-table commit). A kill before the link leaves no file: the
+   * unnamed inode dies with the process and recovery frees the entry; after
+   * it, the path names the inode, which recovery checks, and the entry is the
+   * file's. False when the name was taken meanwhile: the unnamed file is
+   * dropped (an orphan, gone at close) and the caller writes the file that is
+   * there the ordinary way; for an exclusive create, EEXIST.
+   */
+  name(fd: number, exclusive: boolean): boolean {
+    const d = this.fileDescriptor(fd, 'open');
+    const file = d.file;
+    const e = this.cache.engine;
+    const entry = e.fileTable.entries[file.slot];
+    if (!file.unnamed || entry.state !== FILE_UNNAMED) throw new Error('internal: name() of a file that has a name');
+    try {
+      native.linkBeneath(this.cache.rootFd, file.fd, entry.path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw relabel(err, 'open', d.path);
+      file.unnamed = false;
+      file.orphan = true;
+      e.fileTable.commit(new Map([[file.slot, { ...entry, state: FILE_ORPHAN }]]));
+      if (exclusive) throw systemError('EEXIST', 'open', d.path);
+      return false;
+    }
+    // The kernel still names the descriptor by its unnamed dentry: the canonical key comes from the new name.
+    const named = native.openBeneath(this.cache.rootFd, entry.path, O_PATH | O_NOFOLLOW, 0);
+    let key: string;
+    try {
+      key = this.canonicalKey(named, entry.path);
+    } finally {
+      fs.closeSync(named);
+    }
+    const other = e.fileTable.slotOf(key);
+    const stale = other >= 0 ? e.files[other] : undefined;
+    // An entry of a file deleted behind the cache's back under the same name: not this file.
+    if (stale && stale !== file) this.orphanOrFree([stale]);
+    file.unnamed = false;
+    file.path = key;
+    e.fileTable.commit(new Map([[file.slot, { ...entry, state: FILE_ACTIVE, path: key }]]));
+    return true;
+  }
+
+  /**
    * Binds an opened backing descriptor to a file slot: the existing entry for
    * the path (revalidated), an entry of the same inode (a hard link), or a new one.
    */
@@ -271,7 +357,7 @@ export class OpenFiles {
     file.writable = true;
   }
 
-  private createEntry(key: string, st: fs.Stats): FileState {
+  private createEntry(key: string, st: fs.Stats, state = FILE_ACTIVE): FileState {
     const e = this.cache.engine;
     const slot = this.freeSlot(key);
     const old = e.fileTable.entries[slot];
@@ -279,7 +365,7 @@ export class OpenFiles {
     // The size first: the slot is FREE until the table commit, so a cut here is harmless.
     e.sizes.commit(slot, st.size, ZERO_NONE, 0);
     e.sizes.setStamp(slot, st.mtimeMs);
-    const entry: FileEntry = { state: FILE_ACTIVE, generation, dev: st.dev, ino: st.ino, path: key };
+    const entry: FileEntry = { state, generation, dev: st.dev, ino: st.ino, path: key };
     e.fileTable.commit(new Map([[slot, entry]]));
     const file = new FileState(slot, generation, key, st.dev, st.ino);
     e.files[slot] = file;
@@ -376,7 +462,8 @@ export class OpenFiles {
     const file = d.file;
     file.openCount--;
     if (file.openCount === 0) {
-      if (file.orphan) this.forget(file);
+      // A file never named (its writeFile failed half-way) is as gone as an orphan.
+      if (file.orphan || file.unnamed) this.forget(file);
       else this.maybeDetach(file);
     }
   }

@@ -38,6 +38,8 @@ export interface RecoveryReport {
   /** Dirty buffers of files that were unlinked or replaced: dropped, as the program asked. */
   droppedWithFile: number;
   orphanFilesFreed: number;
+  /** Files a writeFile was creating when the process died, before their name existed: they never did. */
+  unnamedFilesFreed: number;
   corruptBuffers: number;
   quarantined: QuarantineRecord[];
   /** Directory (relative to the root) holding quarantined buffers, when any. */
@@ -61,7 +63,7 @@ export function emptyReport(): RecoveryReport {
     intent: { operation: null, diskStepRedone: false, damaged: false },
     lists: { lru: noRepair(), dirty: noRepair() }, linksRepaired: 0,
     dirtyBuffersFound: 0, dirtyBuffersWritten: 0, bytesWritten: 0, filesTouched: [], buffersClamped: 0, twinsResolved: 0,
-    droppedWithFile: 0, orphanFilesFreed: 0, corruptBuffers: 0, quarantined: [], lostAndFound: null,
+    droppedWithFile: 0, orphanFilesFreed: 0, unnamedFilesFreed: 0, corruptBuffers: 0, quarantined: [], lostAndFound: null,
     cleanBuffersKept: 0, cleanBuffersDropped: 0, ioErrors: 0, journal: { replayedMelds: 0, tornTail: false }, problems: [], durationMs: 0,
   };
 }

@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import { native } from '../native';
 import {
-  C, CONTROL_OFFSET, DIRTY, FILE_ACTIVE, FILE_FREE, FILE_ORPHAN, FREE, INTENT_REMOVE_TREE, INTENT_RENAME, INTENT_UNLINK, NIL, STATE_MASK,
+  C, CONTROL_OFFSET, DIRTY, FILE_ACTIVE, FILE_FREE, FILE_ORPHAN, FILE_UNNAMED, FREE, INTENT_REMOVE_TREE, INTENT_RENAME, INTENT_UNLINK, NIL, STATE_MASK,
   WRITING, ZERO_NONE,
 } from '../region/format';
 import type { Region } from '../region/region';
@@ -80,10 +80,19 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
   completeIntent(intent, rootFd, entries, report);
 
   // Orphans (unlinked while open) have no reader left: their data goes nowhere.
+  // A file a writeFile was creating (§6, UNNAMED) is the file its path names
+  // if the cut fell after the link; before it, the unnamed inode died with the
+  // process and the file never existed: its data goes nowhere either.
   for (let s = 0; s < entries.length; s++) {
-    if (entries[s].state === FILE_ORPHAN) {
-      entries[s] = { ...entries[s], state: FILE_FREE };
+    const e = entries[s];
+    if (e.state === FILE_ORPHAN) {
+      entries[s] = { ...e, state: FILE_FREE };
       report.orphanFilesFreed++;
+    } else if (e.state === FILE_UNNAMED) {
+      const id = identityAt(rootFd, e.path);
+      const named = id !== null && id.dev === e.dev && id.ino === e.ino;
+      entries[s] = { ...e, state: named ? FILE_ACTIVE : FILE_FREE };
+      if (!named) report.unnamedFilesFreed++;
     }
   }
 

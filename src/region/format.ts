@@ -154,6 +154,8 @@ export const PATH_BYTES_MAX = 480;
 export const FILE_FREE = 0;
 export const FILE_ACTIVE = 1;
 export const FILE_ORPHAN = 2;
+/** Created by a writeFile whose bytes are being committed before its name exists on the disk (§6). */
+export const FILE_UNNAMED = 3;
 
 // §7 undo area
 export const UNDO_HEADER_BYTES = 64;

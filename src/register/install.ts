@@ -17,7 +17,6 @@ import { CALLS } from './calls';
 import { readConfig, type RegisterConfig, renamed } from './config';
 import { attachLifecycle } from './lifecycle';
 import { takeRegion, poolPath } from './regionPool';
-import { newFileFaces } from './newFile';
 import { Routes } from './router';
 
 const INSTALLED = Symbol.for('riocache.register');
@@ -59,9 +58,7 @@ export function install(config: RegisterConfig = readConfig()): Installed {
   const promises = fsObj.promises as Record<string, unknown>;
   const originals = { fs: { ...fsObj }, promises: { ...promises } };
   const realSync = (name: string) => originals.fs[`${name}Sync`] as Fn;
-  const created = newFileFaces(cache);
-  const routes = new Routes(cache, new Beneath(cache.root), realSync,
-    { writeFileSync: created.writeFileSync, writeFile: created.writeFile, 'promises.writeFile': created.promisesWriteFile });
+  const routes = new Routes(cache, new Beneath(cache.root), realSync);
   for (const name of Object.keys(CALLS)) {
     if (typeof fsObj[name] === 'function') fsObj[name] = routes.wrap(name, 'callback', fsObj[name] as Fn);
     if (typeof fsObj[`${name}Sync`] === 'function') fsObj[`${name}Sync`] = routes.wrap(name, 'sync', fsObj[`${name}Sync`] as Fn);

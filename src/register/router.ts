@@ -5,8 +5,7 @@
  * arguments and `this`, after one check of its first (or second) argument.
  *
  * For each call the cache side is found once, at install: the same face of
- * cache.fs (`cache.fs.write`, `cache.fs.writeSync`, `cache.fs.promises.open`;
- * writeFile's faces go through newFile.ts first, which makes creation atomic),
+ * cache.fs (`cache.fs.write`, `cache.fs.writeSync`, `cache.fs.promises.open`),
  * so every call the facade has is routed without a line here, and the
  * results, errors and atomicity are the facade's. A face cache.fs lacks
  * would go to the real fs; none of the calls of calls.ts lacks one (a test
@@ -95,8 +94,6 @@ export class Routes {
     private readonly beneath: Beneath,
     /** The unpatched module functions, for calls across the root's edge. */
     private readonly realSync: (name: string) => Fn,
-    /** Faces that take the place of cache.fs's (`writeFileSync`, `writeFile`, `promises.writeFile`: newFile.ts). */
-    private readonly overrides: Record<string, Fn> = {},
   ) {}
 
   /** Runs a core of the cache: nested fs calls inside it go to the real fs. */
@@ -114,8 +111,7 @@ export class Routes {
   private cacheSide(name: string, face: Face): Fn | null {
     const cfs = this.cache.fs as unknown as Record<string, unknown> & { promises: Record<string, unknown> };
     const holder = face === 'promise' ? cfs.promises : cfs;
-    const own = this.overrides[face === 'promise' ? `promises.${name}` : face === 'sync' ? `${name}Sync` : name] ??
-      holder[face === 'sync' ? `${name}Sync` : name];
+    const own = holder[face === 'sync' ? `${name}Sync` : name];
     if (typeof own !== 'function') return null;
     return (...args: unknown[]) => this.run(own as Fn, holder, args);
   }

@@ -35,8 +35,9 @@
  * (multi-block with undo), write past the end (a hole), truncate shorter and
  * longer, flush (write-back of two files), fsync (of one), rename over an
  * existing file, unlink, create a segment, the transaction over two
- * files and a segment (flush: false), and replace (a truncating writeFile's
- * one atomic step, shrinking the file). The others repeat those protocols at a
+ * files and a segment (flush: false), replace (a truncating writeFile's
+ * one atomic step, shrinking the file), and a writeFile that creates its file
+ * (an unnamed file's entry, its bytes, the link: no file or the whole file). The others repeat those protocols at a
  * larger scale or from another start (the first file-table write, of every
  * slot; multi-block writes of 3 to 6 blocks; back-pressure with evictions and
  * inline write-back inside the write; clean buffers overwritten; a block
@@ -96,6 +97,7 @@ const plan: Record<string, 'every' | number> = {
   'replace with shorter contents (writeFile)': 'every',
   'replace with longer contents (writeFile)': 12,
   'open a renamed file by its new name (stale entry retired)': 'every',
+  'create a file whole (writeFile)': 'every',
 };
 
 /** The kind of each store an operation makes, one letter each as the child reports them, and what to call it. */

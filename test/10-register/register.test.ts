@@ -54,8 +54,8 @@ describe('riocache/register', () => {
     expect(a.lines[0].cbExists).toBe(true); // fs.exists's callback gets the boolean alone, as Node's
     expect(a.lines[1]).toBeUndefined();
     expect(b.lines[1]).toMatchObject({ hooked: true, fd: true });
-    // Every write call above but the writeFiles that create their file (made whole outside the region and
-    // linked: src/cache/create.ts); a stream batches its lines into writev.
+    // Every write call above (a writeFile that creates its file included: made whole in the region, then
+    // linked); a stream batches its lines into writev.
     expect(b.lines[1].writes).toBeGreaterThanOrEqual(8);
     // After the clean exit the files on disk are the results.
     expect(fs.readFileSync(join(hooked.root, 'pr.txt'), 'utf8')).toBe('Promise\nappended\n');
@@ -65,7 +65,7 @@ describe('riocache/register', () => {
   it('keeps ESM named imports in step (--import)', async () => {
     const w = fresh('esm');
     const r = await runToEnd('esm.mjs', { register: true, esm: true, args: [w.root], env: registerEnv(w.root, w.region) });
-    expect(r.lines[0]).toEqual({ content: 'named\npromise\nfd\n', viaPromise: 'named\npromise\nfd\n', cacheFd: true, writes: 2 }); // writeFileSync created its file outside the region (src/cache/create.ts)
+    expect(r.lines[0]).toEqual({ content: 'named\npromise\nfd\n', viaPromise: 'named\npromise\nfd\n', cacheFd: true, writes: 3 }); // the creating writeFileSync, then two writes, all in the region
   });
 
   it('leaves calls outside the root to the real fs', async () => {
