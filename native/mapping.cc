@@ -3,7 +3,9 @@
 // explicit unmap() or, if the program never calls it, when the last holder is
 // collected. unmap() detaches every ArrayBuffer first, so JavaScript views read
 // as empty afterwards and no view can reach the freed pages; the `unmapped`
-// flag makes a second unmap() and the later finalizers harmless.
+// flag makes a second unmap() and the later finalizers harmless. A populate()
+// in flight on the thread pool holds a count too, and unmap() waits for one
+// that is running, so it never advises pages that are gone.
 #include "mapping.h"
 
 #include <errno.h>
@@ -13,7 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "instance.h"
@@ -30,7 +34,18 @@ struct Mapping {
   std::vector<napi_ref> views;     // strong while mapped: unmap() must reach them
   std::vector<size_t> view_ids;    // entries in the Instance view table
   std::shared_ptr<Instance> owner;
+  // populate() on the thread pool: unmap() sets `closing` and waits until none is running.
+  std::mutex lock;
+  std::condition_variable idle;
+  int populating = 0;
+  bool closing = false;
 };
+
+void stop_populating(Mapping* m) {
+  std::unique_lock<std::mutex> hold(m->lock);
+  m->closing = true;
+  m->idle.wait(hold, [m] { return m->populating == 0; });
+}
 
 // Makes every registered view of m unusable by the fast calls.
 void retire_view_ids(Mapping* m) {
@@ -42,6 +57,7 @@ void release(Mapping* m) {
   if (--m->holders > 0) return;
   if (!m->unmapped && m->address) {
     retire_view_ids(m);
+    stop_populating(m);
     munmap(m->address, m->length);
   }
   delete m;
@@ -158,9 +174,87 @@ napi_value Unmap(napi_env env, napi_callback_info info) {
   }
   m->views.clear();
   retire_view_ids(m);
+  stop_populating(m);
   munmap(m->address, m->length);
   m->unmapped = true;
   return boolean(env, true);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14
+#endif
+
+struct Populate {
+  napi_async_work work = nullptr;
+  napi_ref callback = nullptr;
+  Mapping* m = nullptr;
+  uintptr_t from = 0, to = 0;
+  bool done = false;
+};
+
+void populate_execute(napi_env, void* data) {
+  auto* p = static_cast<Populate*>(data);
+  Mapping* m = p->m;
+  {
+    std::lock_guard<std::mutex> hold(m->lock);
+    if (m->closing) return;
+    m->populating++;
+  }
+  p->done = madvise(reinterpret_cast<void*>(p->from), p->to - p->from, MADV_POPULATE_WRITE) == 0;
+  std::lock_guard<std::mutex> hold(m->lock);
+  if (--m->populating == 0) m->idle.notify_all();
+}
+
+void populate_complete(napi_env env, napi_status, void* data) {
+  auto* p = static_cast<Populate*>(data);
+  napi_value cb, global, arg;
+  if (napi_get_reference_value(env, p->callback, &cb) == napi_ok && cb) {
+    napi_get_global(env, &global);
+    napi_get_boolean(env, p->done, &arg);
+    napi_call_function(env, global, cb, 1, &arg, nullptr);
+  }
+  napi_delete_reference(env, p->callback);
+  napi_delete_async_work(env, p->work);
+  release(p->m);
+  delete p;
+}
+
+// populate(handle, offset, length, callback(done)): on the thread pool, maps
+// the pages of the range writable as if each had been written, without
+// touching a byte (MADV_POPULATE_WRITE). The first write to a page of a shared
+// tmpfs mapping otherwise takes a page fault on the writer's thread, which
+// costs more than a 4 KiB write into the region (docs/performance.md). done is
+// false where the kernel cannot (before 5.14) or the mapping was unmapped
+// first: the pages then fault in as they are written, as without it.
+napi_value PopulateAsync(napi_env env, napi_callback_info info) {
+  Args<4> a(env, info);
+  Mapping* m = unwrap_mapping(env, a[0]);
+  int64_t offset, length;
+  if (!m || !a.int64(1, &offset, "offset") || !a.int64(2, &length, "length")) return nullptr;
+  napi_valuetype type;
+  if (napi_typeof(env, a[3], &type) != napi_ok || type != napi_function) {
+    return throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"callback\" must be a function");
+  }
+  if (m->unmapped) return throw_error(env, "ERR_REGION_UNMAPPED", "the region is unmapped");
+  if (offset < 0 || length <= 0 || static_cast<size_t>(offset + length) > m->length) {
+    return throw_range_error(env, "ERR_OUT_OF_RANGE", "populate range outside the mapping");
+  }
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  auto* p = new Populate();
+  p->m = m;
+  p->from = (reinterpret_cast<uintptr_t>(m->address) + offset) & ~(page - 1);
+  p->to = reinterpret_cast<uintptr_t>(m->address) + offset + length;
+  napi_create_reference(env, a[3], 1, &p->callback);
+  napi_value name;
+  napi_create_string_utf8(env, "riocache.populate", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, nullptr, name, populate_execute, populate_complete, p, &p->work) != napi_ok ||
+      napi_queue_async_work(env, p->work) != napi_ok) {
+    napi_delete_reference(env, p->callback);
+    delete p;
+    return throw_error(env, "ERR_NATIVE", "napi_create_async_work failed");
+  }
+  m->holders++;  // released by populate_complete
+  return nullptr;
 }
 
 // msync(handle, offset, length): write dirty pages of a disk-backed region.
@@ -185,7 +279,7 @@ napi_value Msync(napi_env env, napi_callback_info info) {
 }  // namespace
 
 napi_status mapping_register(napi_env env, napi_value exports) {
-  return define_functions(env, exports, {{"map", Map}, {"unmap", Unmap}, {"msync", Msync}});
+  return define_functions(env, exports, {{"map", Map}, {"unmap", Unmap}, {"msync", Msync}, {"populate", PopulateAsync}});
 }
 
 }  // namespace rio

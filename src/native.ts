@@ -22,6 +22,8 @@ export interface NativeAddon {
   persist(view: ArrayBufferView, offset: number, length: number): void;
   info(): { crc32c: string; crc32cAvailable: string; flush: string; flushForced: boolean; pageSize: number };
   map(fd: number, length: number, ranges: Array<[number, number]>, populate: boolean): NativeMapping;
+  /** On the thread pool: maps a range's pages writable ahead of their first write (MADV_POPULATE_WRITE); done false where it could not. */
+  populate(handle: object, offset: number, length: number, callback: (done: boolean) => void): void;
   unmap(handle: object): boolean;
   msync(handle: object, offset: number, length: number): void;
   lockTry(fd: number, shared?: boolean): number;

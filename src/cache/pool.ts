@@ -25,6 +25,9 @@ import type { FileState } from './files';
 import type { List } from './lists';
 import { CLEAN, DIRTY, FREE, type Registry, WRITING } from './registry';
 
+/** How much of the never-used part of the region the allocator maps at a time (a huge page's worth). */
+const POPULATE_BYTES = 2 * 1024 * 1024;
+
 export interface PoolStats {
   evictions: number;
 }
@@ -60,6 +63,14 @@ export class BufferPool {
   private readonly cleanRing: Int32Array;
   private cleanHead = 0;
   private cleanLength = 0;
+  /**
+   * Fresh buffers below this have been asked to have their pages mapped: the
+   * allocator keeps two POPULATE_BYTES chunks asked for ahead of the buffers
+   * it hands out, mapped on the thread pool, so that a write into a part of
+   * the region never used does not take a page fault per block on the
+   * writer's thread (which cost more than the write: docs/performance.md).
+   */
+  private populatedTo = 0;
   /** The buffer has an entry in cleanRing (at most one each: the ring never overflows). */
   private readonly queued: Uint8Array;
   /** Each file's buffers, doubly linked from FileState.firstBuffer (transient, NIL-terminated). */
@@ -145,6 +156,7 @@ export class BufferPool {
       this.reg.setUsedBound(bound);
     }
     this.fresh = bound;
+    this.populatedTo = 0;
     this.owner.length = 0;
     for (let b = 0; b < bound; b++) this.owner.push(null);
     for (let b = bound - 1; b >= 0; b--) {
@@ -200,6 +212,7 @@ export class BufferPool {
     if (this.fresh < this.reg.count) {
       this.reg.setUsedBound(this.fresh + 1); // before the buffer can be named (setIdentity)
       this.owner.push(null);
+      this.populateAhead();
       return this.fresh++;
     }
     // Each entry is taken at most twice (a referenced one goes round once,
@@ -217,6 +230,16 @@ export class BufferPool {
       return this.free[--this.freeTop];
     }
     return NIL;
+  }
+
+  private populateAhead(): void {
+    const chunk = POPULATE_BYTES / this.reg.blockBytes;
+    const count = this.reg.count;
+    while (this.populatedTo < count && this.populatedTo < this.fresh + 2 * chunk) {
+      this.populatedTo = this.reg.populate(Math.max(this.fresh, this.populatedTo), chunk, (ok) => {
+        if (!ok) this.populatedTo = count; // the kernel cannot (or the region was closed first): stop asking
+      });
+    }
   }
 
   /** Clean buffers queued for eviction (some entries may be stale). */

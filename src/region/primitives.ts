@@ -209,6 +209,15 @@ export class RegionMemory {
     native.fillAt();
   }
 
+  /**
+   * Maps the pages of a range of a data view ahead of their first write, on
+   * the thread pool, without changing a byte (not a store); `done(false)`
+   * where the kernel cannot.
+   */
+  populate(viewId: number, offset: number, length: number, done: (ok: boolean) => void): void {
+    native.populate(this.handle, this.viewBase.get(viewId)! + offset, length, done);
+  }
+
   /** crc32c of a range of the region, continued from `seed` (a read). */
   crc(viewId: number, offset: number, length: number, seed: number): number {
     const s = this.scratch;

@@ -41,6 +41,35 @@ describe('mapping', () => {
     fs.closeSync(fd);
   });
 
+  it('populates pages ahead of their first write on the thread pool, changing no byte; unmap waits for one running', async () => {
+    // In tmpfs, where a first write to a shared page faults (the case populate is for).
+    const shm = fs.mkdtempSync('/dev/shm/riocache-populate-');
+    try {
+      const path = join(shm, 'region');
+      const fd = fs.openSync(path, 'w+');
+      const bytes = 8 << 20;
+      fs.ftruncateSync(fd, bytes);
+      const mapping = native.map(fd, bytes, [[0, bytes]], false);
+      const view = new Uint8Array(mapping.views[0]);
+      view[4096 * 3 + 5] = 7;
+      const populate = (offset: number, length: number) => new Promise<boolean>((res) => native.populate(mapping.handle, offset, length, res));
+      const ok = await populate(4096, 4 << 20);
+      expect(ok).toBe(true); // Linux 5.14 and later (this machine's kernel)
+      expect(view[4096 * 3 + 5]).toBe(7);
+      expect(view.subarray(4096, 4 << 20).some((b, i) => b !== 0 && i !== 4096 * 2 + 5)).toBe(false);
+      expect(() => native.populate(mapping.handle, bytes - 10, 20, () => {})).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+      expect(() => native.populate(mapping.handle, 0, 10, 1 as unknown as () => void)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      // Several queued, then unmapped at once: each completes (done or not), none touches the pages after unmap.
+      const pending = [0, 1, 2, 3].map((k) => populate(k * (2 << 20), 2 << 20));
+      native.unmap(mapping.handle);
+      expect((await Promise.all(pending)).every((r) => typeof r === 'boolean')).toBe(true);
+      expect(() => native.populate(mapping.handle, 0, 10, () => {})).toThrow(expect.objectContaining({ code: 'ERR_REGION_UNMAPPED' }));
+      fs.closeSync(fd);
+    } finally {
+      fs.rmSync(shm, { recursive: true, force: true });
+    }
+  });
+
   it('copies and checksums many ranges in one call (copyInCrcMany): each copy and crc as copyInCrcAt gives them, bad ranges refused before any byte is copied', () => {
     const { fd, mapping } = mapFile('copymany', 1 << 16, [[0, 4096], [4096, 61440]]);
     const views = mapping.views.map((b) => new Uint8Array(b));
