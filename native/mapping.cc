@@ -219,6 +219,24 @@ void populate_complete(napi_env env, napi_status, void* data) {
   delete p;
 }
 
+// The mapping and the [offset, offset + length) range of a call's first three
+// arguments (handle, offset, length), checked against the mapping; null after
+// throwing (ERR_REGION_UNMAPPED, ERR_OUT_OF_RANGE naming `what`).
+template <size_t N>
+Mapping* mapped_range(napi_env env, Args<N>& a, const char* what, int64_t* offset, int64_t* length) {
+  Mapping* m = unwrap_mapping(env, a[0]);
+  if (!m || !a.int64(1, offset, "offset") || !a.int64(2, length, "length")) return nullptr;
+  if (m->unmapped) {
+    throw_error(env, "ERR_REGION_UNMAPPED", "the region is unmapped");
+    return nullptr;
+  }
+  if (*offset < 0 || *length < 0 || static_cast<size_t>(*offset + *length) > m->length) {
+    throw_range_error(env, "ERR_OUT_OF_RANGE", std::string(what) + " range outside the mapping");
+    return nullptr;
+  }
+  return m;
+}
+
 // populate(handle, offset, length, callback(done)): on the thread pool, maps
 // the pages of the range writable as if each had been written, without
 // touching a byte (MADV_POPULATE_WRITE). The first write to a page of a shared
@@ -228,17 +246,14 @@ void populate_complete(napi_env env, napi_status, void* data) {
 // first: the pages then fault in as they are written, as without it.
 napi_value PopulateAsync(napi_env env, napi_callback_info info) {
   Args<4> a(env, info);
-  Mapping* m = unwrap_mapping(env, a[0]);
   int64_t offset, length;
-  if (!m || !a.int64(1, &offset, "offset") || !a.int64(2, &length, "length")) return nullptr;
   napi_valuetype type;
   if (napi_typeof(env, a[3], &type) != napi_ok || type != napi_function) {
     return throw_type_error(env, "ERR_INVALID_ARG_TYPE", "\"callback\" must be a function");
   }
-  if (m->unmapped) return throw_error(env, "ERR_REGION_UNMAPPED", "the region is unmapped");
-  if (offset < 0 || length <= 0 || static_cast<size_t>(offset + length) > m->length) {
-    return throw_range_error(env, "ERR_OUT_OF_RANGE", "populate range outside the mapping");
-  }
+  Mapping* m = mapped_range(env, a, "populate", &offset, &length);
+  if (!m) return nullptr;
+  if (length == 0) return throw_range_error(env, "ERR_OUT_OF_RANGE", "populate of no bytes");  // else no callback
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   auto* p = new Populate();
   p->m = m;
@@ -260,13 +275,9 @@ napi_value PopulateAsync(napi_env env, napi_callback_info info) {
 // msync(handle, offset, length): write dirty pages of a disk-backed region.
 napi_value Msync(napi_env env, napi_callback_info info) {
   Args<3> a(env, info);
-  Mapping* m = unwrap_mapping(env, a[0]);
   int64_t offset, length;
-  if (!m || !a.int64(1, &offset, "offset") || !a.int64(2, &length, "length")) return nullptr;
-  if (m->unmapped) return throw_error(env, "ERR_REGION_UNMAPPED", "the region is unmapped");
-  if (offset < 0 || length < 0 || static_cast<size_t>(offset + length) > m->length) {
-    return throw_range_error(env, "ERR_OUT_OF_RANGE", "msync range outside the mapping");
-  }
+  Mapping* m = mapped_range(env, a, "msync", &offset, &length);
+  if (!m) return nullptr;
   const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const uintptr_t from = (reinterpret_cast<uintptr_t>(m->address) + offset) & ~(page - 1);
   const uintptr_t to = reinterpret_cast<uintptr_t>(m->address) + offset + length;
