@@ -157,7 +157,7 @@ export class Metadata {
         }
         const link = using(parent(this.cache, cp, 'readlink'), (o) => fs.readlinkSync(o.proc));
         const resolved = relative(root, resolve(root, prefix, '..', link));
-        if (resolved.startsWith('..')) break;
+        if (resolved === '..' || resolved.startsWith('../')) break; // `..x` is a name inside
         parts = [...(resolved ? resolved.split('/') : []), ...parts.slice(i)];
         spliced = true;
       }

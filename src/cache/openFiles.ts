@@ -316,7 +316,7 @@ export class OpenFiles {
     try {
       this.realRoot ??= fs.realpathSync(this.cache.root);
       const rel = relative(this.realRoot, fs.readlinkSync(`/proc/self/fd/${fd}`));
-      return rel !== '' && !rel.startsWith('..') && checkRelativePath(rel) ? rel : given;
+      return rel !== '' && rel !== '..' && !rel.startsWith('../') && checkRelativePath(rel) ? rel : given;
     } catch {
       return given;
     }

@@ -30,14 +30,56 @@ export function pathArgument(name: string, value: unknown): string {
   throw invalidType(name, 'of type string or an instance of Buffer or URL', value);
 }
 
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/** p[from…] has no empty, `.` or `..` part and no trailing slash: normalising would not change it. */
+function isNormal(p: string, from: number): boolean {
+  let start = from;
+  for (let i = from; i <= p.length; i++) {
+    const c = i < p.length ? p.charCodeAt(i) : SLASH;
+    if (c !== SLASH) continue;
+    const n = i - start;
+    if (n === 0 || (n <= 2 && p.charCodeAt(start) === DOT && (n === 1 || p.charCodeAt(start + 1) === DOT))) return false;
+    start = i + 1;
+  }
+  return true;
+}
+
+let lastRoot = '';
+let lastPrefix = '/';
+
+/**
+ * The key of a path that needs no normalising (the common case: every call
+ * the hook routes, a library's own joined paths), or null. The same key the
+ * general path below gives, without resolve, relative and their strings.
+ */
+function plainKey(root: string, shown: string): string | null {
+  let from = 0;
+  if (shown.charCodeAt(0) === SLASH) {
+    if (root !== lastRoot) {
+      lastRoot = root;
+      lastPrefix = root.endsWith('/') ? root : `${root}/`;
+    }
+    if (shown.length <= lastPrefix.length || !shown.startsWith(lastPrefix)) return null;
+    from = lastPrefix.length;
+  }
+  if (!isNormal(shown, from)) return null;
+  const key = from === 0 ? shown : shown.slice(from);
+  // UTF-16 units of at most 3 UTF-8 bytes each: most paths are short enough not to count their bytes.
+  return key.length * 3 <= PATH_BYTES_MAX || Buffer.byteLength(key) <= PATH_BYTES_MAX ? key : null;
+}
+
 /** Resolves `path` inside `root`, or throws EACCES (escapes) / ENAMETOOLONG / ENOENT (empty). */
 export function confine(root: string, value: unknown, syscall: string, argName = 'path'): ConfinedPath {
   const shown = pathArgument(argName, value);
   if (shown.length === 0) throw systemError('ENOENT', syscall, shown);
+  const plain = plainKey(root, shown);
+  if (plain !== null) return { key: plain, os: plain, shown };
   let rel: string;
   if (isAbsolute(shown)) {
-    rel = relative(root, resolve(shown)).split('\\').join('/');
-    if (rel.startsWith('..') || isAbsolute(rel)) {
+    rel = relative(root, resolve(shown)); // a backslash is a character of a name here, as for the kernel
+    if (rel === '..' || rel.startsWith('../') || isAbsolute(rel)) { // a name like `..x` or `...` is inside
       throw systemError('EACCES', syscall, shown, undefined, 'permission denied (the path is outside the cache root)');
     }
     if (shown.endsWith('/') && rel !== '') rel += '/';
