@@ -17,7 +17,11 @@ import { prepare, tree } from '../03-cache/differential-names';
 import { registerEnv, run, world } from './child';
 
 const STEPS = 3000;
-const SEEDS = [301, 302];
+// RIOCACHE_DIFF_HOOKED_SEEDS=first-last runs those seeds instead.
+const range = (process.env.RIOCACHE_DIFF_HOOKED_SEEDS ?? '').split('-').map(Number);
+const SEEDS = range.length === 2 && range.every(Number.isInteger) && range[0] <= range[1]
+  ? Array.from({ length: range[1] - range[0] + 1 }, (_, i) => range[0] + i)
+  : [301, 302];
 const worlds: Array<() => void> = [];
 afterAll(() => worlds.forEach((c) => c()));
 
