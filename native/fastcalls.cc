@@ -79,6 +79,14 @@ bool count_arg(napi_env env, size_t argc, napi_value* argv, size_t i, size_t slo
   return true;
 }
 
+// The jobs array at argv[i] (of the type `accepts` takes) and the job count after it.
+bool jobs_args(napi_env env, size_t argc, napi_value* argv, size_t i, bool (*accepts)(napi_typedarray_type),
+               const char* message, size_t slots, void** jobs, size_t* count) {
+  size_t elements = 0;
+  return typed_arg(env, argc, argv, i, accepts, message, jobs, &elements) &&
+         count_arg(env, argc, argv, i + 1, slots, elements, count);
+}
+
 napi_value CrcAt(napi_env env, napi_callback_info) {
   Instance* in = instance(env).get();
   double* s = in->scratch;
@@ -183,11 +191,10 @@ napi_value CopyInCrcMany(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   void* src = nullptr;
   void* jobs = nullptr;
-  size_t src_bytes = 0, job_slots = 0, count = 0;
+  size_t src_bytes = 0, count = 0;
   if (!typed_arg(env, argc, argv, 0, is_bytes, "\"src\" must be a byte array", &src, &src_bytes) ||
-      !typed_arg(env, argc, argv, 1, [](napi_typedarray_type t) { return t == napi_float64_array; },
-                 "\"jobs\" must be a Float64Array", &jobs, &job_slots) ||
-      !count_arg(env, argc, argv, 2, kCopyJobSlots, job_slots, &count)) {
+      !jobs_args(env, argc, argv, 1, [](napi_typedarray_type t) { return t == napi_float64_array; },
+                 "\"jobs\" must be a Float64Array", kCopyJobSlots, &jobs, &count)) {
     return nullptr;
   }
   copy_in_crc(env, in, static_cast<const unsigned char*>(src), src_bytes, static_cast<double*>(jobs), count);
@@ -209,10 +216,9 @@ napi_value VerifyAt(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   void* data = nullptr;
-  size_t elements = 0, count = 0;
-  if (!typed_arg(env, argc, argv, 0, [](napi_typedarray_type t) { return t == napi_uint32_array; },
-                 "\"jobs\" must be a Uint32Array", &data, &elements) ||
-      !count_arg(env, argc, argv, 1, kVerifyJobWords, elements, &count)) {
+  size_t count = 0;
+  if (!jobs_args(env, argc, argv, 0, [](napi_typedarray_type t) { return t == napi_uint32_array; },
+                 "\"jobs\" must be a Uint32Array", kVerifyJobWords, &data, &count)) {
     return nullptr;
   }
   uint32_t* jobs = static_cast<uint32_t*>(data);

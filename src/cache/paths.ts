@@ -34,7 +34,7 @@ const SLASH = 0x2f;
 const DOT = 0x2e;
 
 /** p[from…] has no empty, `.` or `..` part and no trailing slash: normalising would not change it. */
-function isNormal(p: string, from: number): boolean {
+export function isNormal(p: string, from: number): boolean {
   let start = from;
   for (let i = from; i <= p.length; i++) {
     const c = i < p.length ? p.charCodeAt(i) : SLASH;
@@ -46,9 +46,6 @@ function isNormal(p: string, from: number): boolean {
   return true;
 }
 
-let lastRoot = '';
-let lastPrefix = '/';
-
 /**
  * The key of a path that needs no normalising (the common case: every call
  * the hook routes, a library's own joined paths), or null. The same key the
@@ -57,12 +54,10 @@ let lastPrefix = '/';
 function plainKey(root: string, shown: string): string | null {
   let from = 0;
   if (shown.charCodeAt(0) === SLASH) {
-    if (root !== lastRoot) {
-      lastRoot = root;
-      lastPrefix = root.endsWith('/') ? root : `${root}/`;
-    }
-    if (shown.length <= lastPrefix.length || !shown.startsWith(lastPrefix)) return null;
-    from = lastPrefix.length;
+    if (!shown.startsWith(root)) return null;
+    from = root.length;
+    if (root.charCodeAt(from - 1) !== SLASH && shown.charCodeAt(from++) !== SLASH) return null; // `${root}x` is elsewhere
+    if (from >= shown.length) return null; // the root itself
   }
   if (!isNormal(shown, from)) return null;
   const key = from === 0 ? shown : shown.slice(from);

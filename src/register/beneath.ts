@@ -6,19 +6,11 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isNormal } from '../cache/paths';
 
 const SLASH = 0x2f;
-const DOT = 0x2e;
-
-/** No `/.` and no `//` in p: nothing that normalising could change. One pass, no call per character. */
-function isPlain(p: string): boolean {
-  for (let i = 0; i < p.length - 1; i++) {
-    if (p.charCodeAt(i) !== SLASH) continue;
-    const next = p.charCodeAt(i + 1);
-    if (next === DOT || next === SLASH) return false;
-  }
-  return true;
-}
+/** An absolute path with nothing that normalising could change (after its leading slash): one pass, as confine's. */
+const isPlain = (p: string) => isNormal(p, 1);
 
 export class Beneath {
   private readonly prefix: string;

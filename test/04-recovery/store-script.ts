@@ -127,6 +127,7 @@ export const script: Op[] = [
   // dropped, the slot FREE), then makes an entry under the new name; the write (an overwrite: undo) follows.
   { name: 'open a renamed file by its new name (stale entry retired)', takes: ['undo'], run: (c, f) => c.fs.writeSync(open(c, f, 'moved'), pattern(200, 23), 0, 200, 100) },
   // A creating writeFile (docs/format.md §6, UNNAMED): an unnamed file's entry, its bytes through the region, the
-  // link, the entry ACTIVE. No file, or the whole file; never an empty or a partial one.
-  { name: 'create a file whole (writeFile)', takes: ['undo'], run: (c) => c.fs.writeFileSync('made', pattern(9000, 24)) },
+  // link, the entry ACTIVE. No file, or the whole file; never an empty or a partial one. No undo: the appends to an
+  // empty file need none, as nothing of the file is anybody's before the link.
+  { name: 'create a file whole (writeFile)', run: (c) => c.fs.writeFileSync('made', pattern(9000, 24)) },
 ];

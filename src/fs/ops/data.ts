@@ -184,11 +184,14 @@ interface ReplaceCall {
   bytes: Uint8Array;
 }
 
+/** The parse of a step that whole-file calls take and no caller can: it has no public face. */
+const noFace = (name: string) => (): never => {
+  throw new Error(`internal: ${name} has no public face`);
+};
+
 const replaceOp = defineOp<ReplaceCall, void>({
   name: 'replace',
-  parse: () => {
-    throw new Error('internal: replace has no public face');
-  },
+  parse: noFace('replace'),
   sync: (ctx, p) => ctx.cache.io.replaceSync(p.fd, p.bytes, 0, p.bytes.byteLength),
   async: (ctx, p) => ctx.cache.io.replace(p.fd, p.bytes, 0, p.bytes.byteLength),
 });
@@ -256,19 +259,23 @@ interface CreateCall {
   mode: number;
 }
 
+// writeFile is not transactional: its Sync form refuses during a transaction, the others wait for its end, before
+// the unnamed file is made.
+const openUnnamedSync = (ctx: FsContext, p: CreateCall) => {
+  ctx.cache.txs.refuseDuringTransaction('writeFile');
+  return ctx.cache.handles.openUnnamed(p.path, p.mode);
+};
+
 const openUnnamedOp = defineOp<CreateCall, number | null>({
   name: 'open',
-  parse: () => {
-    throw new Error('internal: openUnnamed has no public face');
-  },
-  sync: (ctx, p) => ctx.cache.handles.openUnnamed(p.path, p.mode),
+  parse: noFace('openUnnamed'),
+  sync: openUnnamedSync,
+  async: afterTransaction(openUnnamedSync),
 });
 
 const nameOp = defineOp<{ fd: number; exclusive: boolean }, boolean>({
   name: 'open',
-  parse: () => {
-    throw new Error('internal: name has no public face');
-  },
+  parse: noFace('name'),
   sync: (ctx, p) => ctx.cache.handles.name(p.fd, p.exclusive),
 });
 
@@ -278,14 +285,16 @@ const nameOp = defineOp<{ fd: number; exclusive: boolean }, boolean>({
  * linked under the path once they are committed (docs/format.md §6,
  * UNNAMED). Opening with O_CREAT would put an empty file on the disk first,
  * and a SIGKILL before the bytes leaves it empty for good (isomorphic-git
- * keeps such an object file: it tests existence before writing). Answers
- * false, having written nothing anywhere, when the ordinary path must run.
+ * keeps such an object file: it tests existence before writing). The bytes
+ * are plain appends to an empty file (no undo): until the link, no state of
+ * the file is anybody's, and recovery frees it whole. Answers false, having
+ * written nothing anywhere, when the ordinary path must run.
  */
 function* createWhole(p: WriteFileCall): Steps<boolean> {
   const fd: number | null = yield call(openUnnamedOp, { path: p.path!, mode: p.mode });
   if (fd === null) return false;
   try {
-    yield call(replaceOp, { fd, bytes: p.bytes });
+    yield call(writeOp, { fd, data: p.bytes, bytes: p.bytes, offset: 0, length: p.bytes.byteLength, position: null });
     if (p.flush) yield call(fsyncOp, { fd });
     return (yield call(nameOp, { fd, exclusive: (p.flag & O_EXCL) !== 0 })) as boolean;
   } finally {
