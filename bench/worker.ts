@@ -23,7 +23,7 @@ async function runOp(job: OpJob): Promise<OpResult> {
     const pattern = patternBytes(job.seed, 4096);
     const target = await contender.open({
       scratch, fileBytes: w.fileBytes, prefill: w.prefill, recordBytes: w.opBytes, cacheBytes: w.cacheBytes,
-      append: trial.op === 'append', pattern,
+      append: trial.op === 'append', pattern, fullCache: w.fullCache,
     });
     const inputs = inputsFor(w, job.seed);
     const loop = makeLoop(trial, w, target, contender.mode === 'async', inputs);

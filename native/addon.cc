@@ -15,6 +15,7 @@
 #include "instance.h"
 #include "mapping.h"
 #include "persist.h"
+#include "reads.h"
 #include "util.h"
 
 namespace rio {
@@ -169,7 +170,7 @@ napi_value Init(napi_env env, napi_value exports) {
                         {"persist", Persist},
                         {"info", Info}}) != napi_ok ||
       mapping_register(env, exports) != napi_ok || files_register(env, exports) != napi_ok ||
-      fastcalls_register(env, exports) != napi_ok) {
+      fastcalls_register(env, exports) != napi_ok || reads_register(env, exports) != napi_ok) {
     throw_error(env, "ERR_NATIVE", "riocache: failed to register native functions");
     return nullptr;
   }

@@ -55,6 +55,14 @@ export interface NativeAddon {
    * Returns how many differ from their expected crc.
    */
   verifyAt(jobs: Uint32Array, count: number): number;
+  /**
+   * pread of file bytes into `dst` (scratch: [0] fd, [1] dst offset, [2]
+   * length, [3] position, [4] 1 for RWF_NOWAIT): [6] the errno that stopped
+   * it (0: read to the end or to EOF), [7] the bytes read (native/reads.cc).
+   */
+  preadAt(dst: Uint8Array): void;
+  /** preadAt into region ranges, jobs of READ_JOB_SLOTS slots [view id, offset, length, seed (the crc out)]. */
+  preadRegion(jobs: Float64Array, count: number): void;
   scratch: ArrayBuffer;
 }
 

@@ -10,6 +10,7 @@ import { prefillChunks, type ContenderDef, type Target, type TargetSetup } from 
 import { FileHandleTarget } from './fileHandle';
 
 const FILE = 'bench.dat';
+const BALLAST = 'ballast.dat';
 
 export interface RioOptions {
   api: 'sync' | 'promise';
@@ -27,7 +28,21 @@ function openRio(s: TargetSetup, fsync: FsyncMode): Cache {
     fs.fdatasyncSync(fd);
     fs.closeSync(fd);
   }
-  return openCacheSync({ region: join(s.scratch.shm, 'bench.rio'), root, size: s.cacheBytes, blockSize: 4096, fsync });
+  const cache = openCacheSync({ region: join(s.scratch.shm, 'bench.rio'), root, size: s.cacheBytes, blockSize: 4096, fsync });
+  if (s.fullCache) fillWithBallast(cache, root);
+  return cache;
+}
+
+/** Fills every buffer with blocks of another file, each read twice: the second read takes it in. */
+function fillWithBallast(cache: Cache, root: string): void {
+  const bytes = cache.stats().capacityBytes;
+  fs.writeFileSync(join(root, BALLAST), Buffer.alloc(bytes, 0xba));
+  const fd = cache.fs.openSync(BALLAST, 'r');
+  const chunk = Buffer.alloc(1024 * 1024);
+  for (let pass = 0; pass < 2; pass++) {
+    for (let at = 0; at < bytes; at += chunk.length) cache.fs.readSync(fd, chunk, 0, chunk.length, at);
+  }
+  cache.fs.closeSync(fd);
 }
 
 /** Counters (differenced by the worker over the measured window) and one gauge, dirtyBytes. */

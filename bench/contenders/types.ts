@@ -28,6 +28,8 @@ export interface TargetSetup {
   append: boolean;
   /** Source of the prefill bytes. */
   pattern: Buffer;
+  /** riocache: fill the cache with another file's blocks first (Workload.fullCache). */
+  fullCache?: boolean;
 }
 
 export interface Target {

@@ -22,6 +22,13 @@ export interface Workload {
   readShare?: number;
   /** For appends: empty the file (untimed) before it would pass this many bytes. */
   resetBytes?: number;
+  /**
+   * riocache's cache is filled with another file's blocks first (read twice,
+   * so it takes them in): the trial's reads then find it full, as a service's
+   * misses do, instead of hitting the blocks it took in while it had room (a
+   * scan does not evict those: src/cache/missHistory.ts).
+   */
+  fullCache?: boolean;
   /** Warm-up operations at least (e.g. enough to fill the cache and reach steady state). */
   warmupOps: number;
 }

@@ -2,10 +2,12 @@
  * The hash index (file slot, block) -> buffer. Transient: rebuilt from the
  * registry at every open (a sweep of the descriptors, no data read), so it
  * needs no crash protocol. Open addressing with linear probing over an
- * Int32Array; keys are not stored, they are read back from the descriptor,
- * whose identity cannot change while the buffer is indexed. A slot holds
- * buffer + 1, so 0 means empty and a new index needs no fill: its memory
- * comes zeroed (an open costs nothing per slot of a large region).
+ * Int32Array of (buffer + 1, hash) pairs, side by side so that a probe
+ * touches one cache line (after a system call each page a lookup touches
+ * costs a TLB miss); keys are not stored, they are read back from the
+ * descriptor, whose identity cannot change while the buffer is indexed. A
+ * slot holds buffer + 1, so 0 means empty and a new index needs no fill: its
+ * memory comes zeroed (an open costs nothing per slot of a large region).
  */
 import { D, NIL } from '../region/format';
 import type { Registry } from './registry';
@@ -14,34 +16,34 @@ import type { Registry } from './registry';
 const SLOTS_INITIAL = 1024;
 
 export class BlockIndex {
-  private slots: Int32Array;
-  /** Each occupied slot's hash: probes compare it before reading a descriptor, and deletion and growth never recompute one. */
-  private hashes: Int32Array;
+  /**
+   * Slot i is entries[2i] (buffer + 1, 0: empty) and entries[2i + 1] (its
+   * hash: probes compare it before reading a descriptor, and deletion and
+   * growth never recompute one).
+   */
+  private entries: Int32Array;
   private mask: number;
   size = 0;
 
   constructor(private readonly reg: Registry, capacityHint: number) {
     let n = 16;
     while (n < Math.min(capacityHint * 2, SLOTS_INITIAL)) n *= 2;
-    this.slots = new Int32Array(n);
-    this.hashes = new Int32Array(n);
+    this.entries = new Int32Array(2 * n);
     this.mask = n - 1;
   }
 
   /** Twice the slots, every entry moved to its place in them (the entries are buffer + 1). */
   private grow(): void {
-    const old = this.slots;
-    const oldHashes = this.hashes;
-    this.slots = new Int32Array(old.length * 2);
-    this.hashes = new Int32Array(old.length * 2);
-    this.mask = this.slots.length - 1;
-    for (let k = 0; k < old.length; k++) {
+    const old = this.entries;
+    const e = (this.entries = new Int32Array(old.length * 2));
+    this.mask = e.length / 2 - 1;
+    for (let k = 0; k < old.length; k += 2) {
       if (old[k] === 0) continue;
-      const h = oldHashes[k];
+      const h = old[k + 1];
       let i = h & this.mask;
-      while (this.slots[i] !== 0) i = (i + 1) & this.mask;
-      this.slots[i] = old[k];
-      this.hashes[i] = h;
+      while (e[2 * i] !== 0) i = (i + 1) & this.mask;
+      e[2 * i] = old[k];
+      e[2 * i + 1] = h;
     }
   }
 
@@ -66,44 +68,48 @@ export class BlockIndex {
     const lo = block % 2 ** 32 | 0;
     const hi = Math.floor(block / 2 ** 32);
     const h = BlockIndex.hash(file, lo, hi);
+    const e = this.entries;
     let i = h & this.mask;
     for (;;) {
-      const b = this.slots[i] - 1;
+      const b = e[2 * i] - 1;
       if (b === NIL) return NIL;
-      if (this.hashes[i] === h && this.matches(b, file, lo, hi)) return b;
+      if (e[2 * i + 1] === h && this.matches(b, file, lo, hi)) return b;
       i = (i + 1) & this.mask;
     }
   }
 
   /** Adds buffer b under its descriptor's identity. */
   add(b: number): void {
-    if ((this.size + 1) * 2 > this.slots.length) this.grow();
+    if ((this.size + 1) * 2 > this.mask + 1) this.grow();
+    const e = this.entries;
     const h = this.hashOf(b);
     let i = h & this.mask;
-    while (this.slots[i] !== 0) {
-      if (this.slots[i] === b + 1) return;
+    while (e[2 * i] !== 0) {
+      if (e[2 * i] === b + 1) return;
       i = (i + 1) & this.mask;
     }
-    this.slots[i] = b + 1;
-    this.hashes[i] = h;
+    e[2 * i] = b + 1;
+    e[2 * i + 1] = h;
     this.size++;
   }
 
   /** Puts `nb` in `b`'s slot: both name the same block (a shadow write). */
   replace(b: number, nb: number): void {
+    const e = this.entries;
     let i = this.hashOf(b) & this.mask;
-    while (this.slots[i] !== b + 1) {
-      if (this.slots[i] === 0) throw new Error('internal: replacing a buffer the index does not hold');
+    while (e[2 * i] !== b + 1) {
+      if (e[2 * i] === 0) throw new Error('internal: replacing a buffer the index does not hold');
       i = (i + 1) & this.mask;
     }
-    this.slots[i] = nb + 1;
+    e[2 * i] = nb + 1;
   }
 
   /** Removes buffer b (backward-shift deletion keeps probe chains intact). */
   remove(b: number): void {
+    const e = this.entries;
     let i = this.hashOf(b) & this.mask;
-    while (this.slots[i] !== b + 1) {
-      if (this.slots[i] === 0) return;
+    while (e[2 * i] !== b + 1) {
+      if (e[2 * i] === 0) return;
       i = (i + 1) & this.mask;
     }
     this.size--;
@@ -111,16 +117,16 @@ export class BlockIndex {
     let j = i;
     for (;;) {
       j = (j + 1) & this.mask;
-      if (this.slots[j] === 0) break;
-      const home = this.hashes[j] & this.mask;
+      if (e[2 * j] === 0) break;
+      const home = e[2 * j + 1] & this.mask;
       // The entry at j may fill the hole if its home is not in the cyclic range (hole, j].
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!inRange) {
-        this.slots[hole] = this.slots[j];
-        this.hashes[hole] = this.hashes[j];
+        e[2 * hole] = e[2 * j];
+        e[2 * hole + 1] = e[2 * j + 1];
         hole = j;
       }
     }
-    this.slots[hole] = 0;
+    e[2 * hole] = 0;
   }
 }

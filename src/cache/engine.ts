@@ -5,23 +5,26 @@
  * sees if the process dies right there.
  *
  * The synchronous cores take `mayIO`: when false (the asynchronous API), a
- * core that would need to read a block from disk or to make room returns a
- * Need instead, having changed nothing live; the caller does that I/O
+ * core reads only what the kernel's page cache holds (RWF_NOWAIT), and one
+ * that would need to wait for the disk or to make room returns a Need
+ * instead, having changed nothing live; the caller does that I/O
  * asynchronously and calls again. Region changes therefore always happen in
  * one synchronous stretch, and at most one operation uses the undo area.
  */
 import * as fs from 'node:fs';
-import { promisify } from 'node:util';
-import { regionError } from '../errors';
+import { getSystemErrorName, promisify } from 'node:util';
+import { regionError, systemError } from '../errors';
 import { D, NIL, PAGE_BYTES, UNDO_KIND_WRITE } from '../region/format';
 import { writeBlocksMax } from '../region/geometry';
 import type { Region } from '../region/region';
-import { COPY_JOB_SLOTS, type RegionMemory } from '../region/primitives';
+import { COPY_JOB_SLOTS, READ_JOB_SLOTS, type RegionMemory } from '../region/primitives';
 import { BlockIndex } from './blockIndex';
+import { EOPNOTSUPP, NOWAIT_UNSUPPORTED, readInto } from './fileReads';
 import { FileTable } from './fileTable';
 import type { FileState } from './files';
 import { NamespaceIntent } from './intent';
 import { DIRTY_LIST, List, LRU } from './lists';
+import { MissHistory } from './missHistory';
 import { BufferPool } from './pool';
 import { CLEAN, DIRTY, FREE, Registry } from './registry';
 import { SIZE_DIRTY, SizeTable, ZERO_NONE } from './sizes';
@@ -29,6 +32,9 @@ import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } fro
 import { WriteBack, type WriteBackPolicy } from './writeback';
 
 const read = promisify(fs.read);
+
+/** The most one read miss fills into the cache with one system call. */
+const FILL_RUN_BYTES_MAX = 1024 * 1024;
 
 /**
  * What an asynchronous core needs before it can complete: a block read from
@@ -116,6 +122,11 @@ export class Engine {
   /** Copy jobs of a write's fresh buffers (COPY_JOB_SLOTS each), and each touched buffer's job (-1: none). */
   private readonly opCopyJobs: Float64Array;
   private readonly opJob: Int32Array;
+  /** Blocks read around the cache recently: a miss of one of them is admitted (missHistory.ts). */
+  readonly history: MissHistory;
+  /** The buffers of a fill run and their read jobs (READ_JOB_SLOTS each); a run is at most fillBufs.length blocks. */
+  private readonly fillBufs: Int32Array;
+  private readonly fillJobs: Float64Array;
 
   constructor(readonly region: Region, policy: WriteBackPolicy, private readonly hooks: EngineHooks) {
     const g = region.geometry;
@@ -130,7 +141,8 @@ export class Engine {
     this.undo = new UndoLog(this.mem, g);
     this.intent = new NamespaceIntent(this.mem);
     this.files = new Array(g.fileSlots).fill(undefined);
-    this.pool = new BufferPool(this.reg, this.index, this.lru, this.dirtyList, this.stats);
+    this.history = new MissHistory(g.bufferCount);
+    this.pool = new BufferPool(this.reg, this.index, this.lru, this.dirtyList, this.stats, this.history);
     this.opBlocksMax = writeBlocksMax(g);
     // computeGeometry refuses a layout without room for a one-block write; without it every write would loop forever.
     if (this.atomicWriteBytesMax <= 0) {
@@ -142,6 +154,10 @@ export class Engine {
     this.opSaved = new Float64Array(this.opBlocksMax + 1);
     this.opCopyJobs = new Float64Array((this.opBlocksMax + 1) * COPY_JOB_SLOTS);
     this.opJob = new Int32Array(this.opBlocksMax + 1);
+    // One system call fills at most this many buffers: 1 MiB of blocks, and never more than an eighth of the region.
+    const fillRunMax = Math.max(1, Math.min(Math.floor(FILL_RUN_BYTES_MAX / g.blockBytes), Math.floor(g.bufferCount / 8)));
+    this.fillBufs = new Int32Array(fillRunMax);
+    this.fillJobs = new Float64Array(fillRunMax * READ_JOB_SLOTS);
     this.writeBack = new WriteBack(
       {
         reg: this.reg, sizes: this.sizes, pool: this.pool, dirtyList: this.dirtyList, stats: this.stats,
@@ -246,66 +262,168 @@ export class Engine {
     return zeroFrom < ZERO_NONE ? Math.min(got, Math.max(0, zeroFrom - block * this.bs)) : got;
   }
 
-  /** Reads bytes [from, to) of `block` from the disk into view[at...]; returns how many the file had. */
-  private readBlockSync(file: FileState, block: number, view: Uint8Array, at: number, from: number, to: number): number {
-    let got = from;
-    while (got < to) {
-      const n = fs.readSync(file.fd, view, at + got - from, to - got, block * this.bs + got);
-      if (n === 0) break;
-      got += n;
-    }
-    return got;
+  /**
+   * Whether a read miss of `blocks` blocks from `block` takes buffers for
+   * them (missHistory.ts): free ones are left without an eviction, or the
+   * block was read around the cache recently. Otherwise the read goes around
+   * the cache: once is not enough to evict what is there.
+   */
+  private admits(file: FileState, block: number, blocks: number): boolean {
+    return this.pool.freeCount >= blocks || this.history.has(file.slot, block);
   }
 
   /**
-   * A read miss of the synchronous API: the block's buffer, filled, when a
-   * buffer is free or a clean one can be evicted (LRU order, CLOCK's second
-   * chance: the cache-size probe relies on it); else NIL after copying bytes
-   * [from, to) of the block from the disk straight into dst at dstAt. A read
-   * never writes back, so it never waits for room and never fails for lack
-   * of it (G9), whatever write-back has in flight.
+   * Reads blocks [first, first + n) from the disk into the buffers
+   * fillBufs[0, n) (FREE, assigned to them), one read, and publishes them
+   * CLEAN. Answers n, or -errno with the buffers given back and nothing
+   * published (-EAGAIN with `nowait`: the page cache does not hold them). A
+   * cut leaves FREE buffers, or CLEAN ones that match the disk: either is
+   * harmless.
    */
-  private missSync(file: FileState, block: number, dst: Uint8Array, dstAt: number, from: number, to: number): number {
-    let b = this.pool.takeGhost(file, block);
-    if (b === NIL) b = this.pool.allocate();
-    if (b !== NIL) return this.fillSync(file, block, b);
-    const got = this.readBlockSync(file, block, dst, dstAt, from, to);
-    const valid = Math.max(from, this.validTo(file, block, got));
-    if (valid < to) dst.fill(0, dstAt + valid - from, dstAt + to - from);
-    this.stats.misses++;
-    this.stats.directReads++;
-    return NIL;
+  private fillInto(file: FileState, first: number, n: number, nowait: boolean): number {
+    const bufs = this.fillBufs;
+    const jobs = this.fillJobs;
+    const reg = this.reg;
+    for (let i = 0; i < n; i++) {
+      const b = bufs[i];
+      const w = i * READ_JOB_SLOTS;
+      jobs[w] = reg.viewId(b);
+      jobs[w + 1] = reg.viewOffset(b);
+      jobs[w + 2] = this.liveBytes(file, first + i);
+      jobs[w + 3] = reg.seedOf(b);
+    }
+    const got = this.mem.readFile(file.fd, jobs, n, first * this.bs, nowait);
+    if (got < 0) {
+      for (let i = 0; i < n; i++) this.pool.returnUnused(bufs[i], file, first + i);
+      if (got === -EOPNOTSUPP) file.readsNoWait = false;
+      return got;
+    }
+    // Past the disk's end the native read zeroed each buffer; past a truncation the disk has not seen (zeroFrom) too.
+    const zeroFrom = this.sizes.zeroFrom(file.slot);
+    for (let i = 0; i < n; i++) {
+      const b = bufs[i];
+      const w = i * READ_JOB_SLOTS;
+      const len = jobs[w + 2];
+      let crc = jobs[w + 3] >>> 0;
+      if (zeroFrom < ZERO_NONE) {
+        const valid = this.validTo(file, first + i, len);
+        if (valid < len) {
+          this.mem.fill(jobs[w], jobs[w + 1] + valid, len - valid, 0);
+          crc = reg.compute(b, len);
+        }
+      }
+      reg.commit(b, CLEAN, len, crc);
+      this.pool.publish(b, file, false);
+    }
+    this.stats.misses += n;
+    return n;
   }
 
   /**
    * Reads `block` from disk into buffer b (free, taken for it) and publishes
-   * it CLEAN. A cut leaves a FREE buffer or a CLEAN one that matches the
-   * disk: either is harmless.
+   * it CLEAN. An I/O error is thrown as fs.readSync throws it, with b given
+   * back.
    */
   private fillSync(file: FileState, block: number, b: number): number {
-    const len = this.liveBytes(file, block);
     this.pool.assign(b, file, block);
-    const off = this.reg.viewOffset(b);
-    let got: number;
-    try {
-      got = this.readBlockSync(file, block, this.reg.bytes(b), off, 0, len);
-    } catch (err) {
-      this.pool.returnUnused(b, file, block);
-      throw err;
-    }
-    const valid = this.validTo(file, block, got);
-    if (valid < len) this.mem.fill(this.reg.viewId(b), off + valid, len - valid, 0);
-    this.reg.commit(b, CLEAN, len, this.reg.compute(b, len));
-    this.pool.publish(b, file, false);
-    this.stats.misses++;
-    return b;
+    this.fillBufs[0] = b;
+    const r = this.fillInto(file, block, 1, false);
+    if (r === 1) return b;
+    // node:fs reads the same bytes: it throws the error as fs.readSync's callers expect it (else the error as it was).
+    const len = this.liveBytes(file, block);
+    readInto(file.fd, Buffer.allocUnsafe(len), 0, len, block * this.bs, false);
+    throw systemError(getSystemErrorName(r), 'read');
   }
 
   /**
-   * The asynchronous miss. The block is read into a reserved buffer (free,
-   * or a clean one evicted) and published only if still wanted. A read that
-   * finds none (every buffer dirty or in flight), or a quarter of the region
-   * already in fills, reads into memory of its own (staged) instead, which it
+   * A read's uncached blocks from `block` on (at most to `last`): a run the
+   * cache admits (admits) is filled, otherwise it is read straight into dst,
+   * either in one system call. Answers the block after those it served, or,
+   * for an asynchronous read (mayIO false), what it must wait for: it reads
+   * only what the page cache holds now (RWF_NOWAIT), never waits for the
+   * disk. A read never writes back, so it never waits for room and never
+   * fails for lack of it (G9), whatever write-back has in flight.
+   */
+  private readMissing(file: FileState, block: number, last: number, dst: Uint8Array, dstOffset: number, position: number,
+    end: number, mayIO: boolean): number | Need {
+    const slot = file.slot;
+    const bs = this.bs;
+    if (!mayIO && this.pendingFills.size > 0) {
+      // A block an asynchronous fill read around the cache for this read: taken from where it was staged.
+      const start = block * bs;
+      const from = Math.max(position, start) - start;
+      const to = Math.min(end, start + bs) - start;
+      if (this.copyStaged(file, block, dst, dstOffset + (start + from - position), from, to)) return block + 1;
+    }
+    if (file.ghosts.size > 0 && file.ghosts.has(block)) {
+      // Its buffer is a ghost whose write-back is in flight: the fill reuses it (fillAsync says why).
+      if (!mayIO) return { kind: 'fill', file, block, keep: false };
+      const b = this.fillSync(file, block, this.pool.takeGhost(file, block));
+      this.copyOut(b, block, dst, dstOffset, position, end);
+      return block + 1;
+    }
+    if (!mayIO && !file.readsNoWait) return { kind: 'fill', file, block, keep: false };
+    let runEnd = block;
+    while (runEnd < last && runEnd - block + 1 < this.fillBufs.length && this.index.get(slot, runEnd + 1) === NIL &&
+      !(file.ghosts.size > 0 && file.ghosts.has(runEnd + 1))) runEnd++;
+    if (this.admits(file, block, runEnd - block + 1)) {
+      // Buffers for the run, free or evicted (LRU order, CLOCK's second chance: the cache-size probe relies on it).
+      let n = 0;
+      for (let k = block; k <= runEnd; k++) {
+        const b = this.pool.allocate();
+        if (b === NIL) break; // every other buffer is dirty or in flight: the rest goes around the cache
+        this.pool.assign(b, file, k);
+        this.fillBufs[n++] = b;
+      }
+      const filled = n > 0 ? this.fillInto(file, block, n, !mayIO) : 0;
+      if (filled > 0) {
+        for (let i = 0; i < filled; i++) this.copyOut(this.fillBufs[i], block + i, dst, dstOffset, position, end);
+        return block + filled;
+      }
+      if (!mayIO && n > 0) return { kind: 'fill', file, block, keep: false };
+      // No buffer, or an I/O error: around the cache, which throws the error as fs.readSync would.
+    }
+    return this.readAround(file, block, runEnd, dst, dstOffset, position, end, !mayIO);
+  }
+
+  /** Blocks [first, last] of a read straight into dst (around the cache), each recorded in the miss history. */
+  private readAround(file: FileState, first: number, last: number, dst: Uint8Array, dstOffset: number, position: number,
+    end: number, nowait: boolean): number | Need {
+    const from = Math.max(position, first * this.bs);
+    const to = Math.min(end, (last + 1) * this.bs);
+    const at = dstOffset + (from - position);
+    const got = readInto(file.fd, dst, at, to - from, from, nowait);
+    if (got < 0) {
+      if (got === NOWAIT_UNSUPPORTED) file.readsNoWait = false;
+      return { kind: 'fill', file, block: first, keep: false };
+    }
+    // Past the disk's end of file, or past a truncation the disk has not seen yet (zeroFrom): zeros.
+    const zeroFrom = this.sizes.zeroFrom(file.slot);
+    const valid = zeroFrom < ZERO_NONE ? Math.min(from + got, Math.max(from, zeroFrom)) : from + got;
+    if (valid < to) dst.fill(0, at + (valid - from), at + (to - from));
+    for (let block = first; block <= last; block++) this.history.add(file.slot, block);
+    this.stats.misses += last - first + 1;
+    this.stats.directReads += last - first + 1;
+    return last + 1;
+  }
+
+  /** Copies what block `block` (in buffer b) holds of the read's range [position, end) into dst. */
+  private copyOut(b: number, block: number, dst: Uint8Array, dstOffset: number, position: number, end: number): void {
+    const start = block * this.bs;
+    const from = Math.max(position, start) - start;
+    const to = Math.min(end, start + this.bs) - start;
+    const off = this.reg.viewOffset(b);
+    dst.set(this.reg.bytes(b).subarray(off + from, off + to), dstOffset + (start + from - position));
+    this.pool.referenced[b] = 1;
+  }
+
+  /**
+   * The asynchronous miss of a block the page cache does not hold (readMissing
+   * tries that first). The block is read into a reserved buffer (free, or a
+   * clean one evicted) and published only if still wanted. A read that the
+   * cache does not admit (admits), or finds no buffer (every one dirty or in
+   * flight), or a quarter of the region already in fills, reads into memory
+   * of its own (staged) instead, which it
    * takes on its retry unless a write, a truncation or a drop of the block
    * made it stale meanwhile; a write's fill (`keep`) waits for room.
    */
@@ -321,7 +439,7 @@ export class Engine {
       return; // the caller retries
     }
     const room = this.fillsInFlight < this.fillsInFlightMax;
-    const b = room ? this.pool.allocate() : NIL;
+    const b = room && (keep || this.admits(file, block, 1)) ? this.pool.allocate() : NIL;
     if (b === NIL && keep) {
       await this.makeSpace(1);
       return; // the caller retries
@@ -362,6 +480,7 @@ export class Engine {
     }
     if (this.closed) throw regionError('REGION_CLOSED', 'the cache was closed while this read was filling a block.');
     if (b === NIL) {
+      this.history.add(file.slot, block);
       const valid = this.validTo(file, block, got);
       if (valid < len) view.fill(0, valid, len);
       if (pending.stale) this.forgetFill(file, block, pending);
@@ -487,32 +606,25 @@ export class Engine {
       }
     }
     const end = position + n;
+    const last = Math.floor((end - 1) / bs);
     let hits = 0;
-    let staged = 0;
-    for (let block = Math.floor(position / bs); block * bs < end; block++) {
-      let b = this.index.get(file.slot, block);
-      const start = block * bs;
-      const from = Math.max(position, start) - start;
-      const to = Math.min(end, start + bs) - start;
+    for (let block = Math.floor(position / bs); block <= last;) {
+      const b = this.index.get(file.slot, block);
       if (b === NIL) {
-        const at = dstOffset + (start + from - position);
-        if (mayIO) b = this.missSync(file, block, dst, at, from, to);
-        else if (this.copyStaged(file, block, dst, at, from, to)) staged++;
-        else {
+        const next = this.readMissing(file, block, last, dst, dstOffset, position, end, mayIO);
+        if (typeof next !== 'number') {
           this.stagedTaken.length = 0;
-          return { kind: 'fill', file, block, keep: false };
+          return next;
         }
-        if (b === NIL) continue; // read around the cache
-      } else if (this.freshFill.size > 0 && this.freshFill.delete(b)) {
-        this.stats.misses++;
-      } else {
-        hits++;
+        block = next;
+        continue;
       }
-      const off = this.reg.viewOffset(b);
-      dst.set(this.reg.bytes(b).subarray(off + from, off + to), dstOffset + (start + from - position));
-      this.pool.referenced[b] = 1;
+      if (this.freshFill.size > 0 && this.freshFill.delete(b)) this.stats.misses++;
+      else hits++;
+      this.copyOut(b, block, dst, dstOffset, position, end);
+      block++;
     }
-    if (staged > 0) this.forgetStaged();
+    if (this.stagedTaken.length > 0) this.forgetStaged();
     this.stats.hits += hits;
     this.stats.readBytes += n;
     return n;

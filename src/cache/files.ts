@@ -45,6 +45,12 @@ export class FileState {
   unsynced = false;
   /** When it became unsynced (ms). */
   unsyncedSince = 0;
+  /**
+   * Asynchronous reads try the page cache first, on the event loop's thread
+   * (RWF_NOWAIT: a copy, no waiting for the disk); false once the file
+   * system has refused the flag (fileReads.ts).
+   */
+  readsNoWait = true;
   /** The disk file was cut to zeroFrom while a write-back was in flight: redo the length after it. */
   resizeAfterFlight = false;
 

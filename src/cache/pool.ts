@@ -23,6 +23,7 @@ import { NIL } from '../region/format';
 import type { BlockIndex } from './blockIndex';
 import type { FileState } from './files';
 import type { List } from './lists';
+import type { MissHistory } from './missHistory';
 import { CLEAN, DIRTY, FREE, type Registry, WRITING } from './registry';
 
 /** How much of the never-used part of the region the allocator maps at a time (a huge page's worth). */
@@ -83,6 +84,7 @@ export class BufferPool {
     private readonly lru: List,
     private readonly dirtyList: List,
     private readonly stats: PoolStats,
+    private readonly history: MissHistory,
   ) {
     const n = reg.count;
     this.free = new Int32Array(n);
@@ -291,8 +293,9 @@ export class BufferPool {
     this.queueClean(b); // a drop's buffer is FREE by the time it is taken: skipped then
   }
 
-  /** CLEAN -> FREE. */
+  /** CLEAN -> FREE. The block goes into the miss history: read again soon, it is taken back in (missHistory.ts). */
   evict(b: number): void {
+    this.history.add(this.reg.file(b), this.reg.block(b));
     this.referenced[b] = 0;
     this.index.remove(b);
     this.lru.remove(b);

@@ -29,6 +29,9 @@ export const VERIFY_JOB_WORDS = 6;
 /** Slots of one job of `writeCrcMany` (native/fastcalls.cc, copyInCrcMany). */
 export const COPY_JOB_SLOTS = 5;
 
+/** Slots of one job of `readFile` (native/reads.cc, preadRegion). */
+export const READ_JOB_SLOTS = 4;
+
 /** Where a byte range lives: the metadata view or one of the data views. */
 export interface TraceOp {
   kind: 'store' | 'commit' | 'cas' | 'bytes' | 'move' | 'fill' | 'float';
@@ -183,6 +186,31 @@ export class RegionMemory {
       }
     }
     native.copyInCrcMany(source, jobs, count);
+  }
+
+  /**
+   * Reads consecutive bytes of the file `fd` from `position` into `count`
+   * region ranges, jobs of READ_JOB_SLOTS slots [view id, offset, length,
+   * seed], in one preadv: each range's bytes past what the file had are
+   * zeroed, and its seed slot receives the crc32c of the range continued from
+   * the seed. Answers the count read, or -errno, the ranges' bytes then
+   * undefined (-EAGAIN with `nowait`: the kernel would have to wait for the
+   * disk). One store per job, traced in job order; a fill reads into FREE
+   * buffers only, whose bytes mean nothing to recovery until their commit.
+   */
+  readFile(fd: number, jobs: Float64Array, count: number, position: number, nowait: boolean): number {
+    if (this.tracer !== null) {
+      for (let j = 0; j < count; j++) {
+        const w = j * READ_JOB_SLOTS;
+        this.tracer({ kind: 'bytes', target: jobs[w], offset: jobs[w + 1], length: jobs[w + 2] });
+      }
+    }
+    const s = this.scratch;
+    s[0] = fd;
+    s[3] = position;
+    s[4] = nowait ? 1 : 0;
+    native.preadRegion(jobs, count);
+    return s[6] === 0 ? s[7] : -s[6];
   }
 
   /** Copies within the region (between any two views); ranges may overlap. */

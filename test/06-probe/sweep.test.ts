@@ -12,6 +12,7 @@ class SimulatedLru implements ProbeTarget {
   readonly kind = 'riocache';
   readonly blockBytes = 4096;
   readonly fillChunkBlocks = 64;
+  readonly fillPasses = 1;
   private readonly cached = new Map<number, true>();
   reads = 0;
   constructor(private readonly capacity: number, private readonly missNs = 3000) {}

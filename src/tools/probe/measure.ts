@@ -49,7 +49,9 @@ export class Sampler {
     const t = this.target;
     t.coldStart();
     const fillStart = performance.now();
-    for (let b = 0; b < blocks; b += t.fillChunkBlocks) t.readRange(b, Math.min(t.fillChunkBlocks, blocks - b));
+    for (let pass = 0; pass < t.fillPasses; pass++) {
+      for (let b = 0; b < blocks; b += t.fillChunkBlocks) t.readRange(b, Math.min(t.fillChunkBlocks, blocks - b));
+    }
     const fillMs = performance.now() - fillStart;
     return { ...this.timeReads(0, Math.min(blocks, this.sampleBlocks)), fillMs };
   }

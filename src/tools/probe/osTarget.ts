@@ -42,6 +42,7 @@ export class OsTarget implements ProbeTarget {
   readonly kind = 'os';
   readonly blockBytes: number;
   readonly fillChunkBlocks: number;
+  readonly fillPasses = 1;
   private readonly file: string;
   private readonly readahead: boolean;
   private readonly fd: number;

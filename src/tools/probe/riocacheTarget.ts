@@ -24,6 +24,8 @@ export class RiocacheTarget implements ProbeTarget {
   readonly kind = 'riocache';
   readonly blockBytes: number;
   readonly fillChunkBlocks: number;
+  /** Once the cache is full, a block read once goes around it; read twice, it is taken in (src/cache/missHistory.ts). */
+  readonly fillPasses = 2;
   private readonly dir: string;
   private readonly region: string;
   private readonly regionBytes: number;

@@ -28,6 +28,11 @@ export interface ProbeTarget {
   /** Blocks read per call by readRange (the untimed fill reads in chunks). */
   readonly fillChunkBlocks: number;
   /**
+   * Passes of the untimed fill: 1 for an LRU cache; 2 for riocache, which
+   * takes a block in on its second read once it is full (docs/probe.md).
+   */
+  readonly fillPasses: number;
+  /**
    * Forgets what the cache holds of the probe file, where that is possible
    * (the OS: posix_fadvise DONTNEED). A no-op for riocache: under exact LRU
    * the fill pass alone decides what is cached (docs/probe.md).
