@@ -28,6 +28,8 @@ import { CLEAN, DIRTY, FREE, type Registry, WRITING } from './registry';
 
 /** How much of the never-used part of the region the allocator maps at a time (a huge page's worth). */
 const POPULATE_BYTES = 2 * 1024 * 1024;
+/** Chunks the allocator keeps asked for ahead of the buffers it hands out. */
+const POPULATE_CHUNKS_AHEAD = 4;
 
 export interface PoolStats {
   evictions: number;
@@ -57,6 +59,13 @@ export class BufferPool {
    * Transient: after a crash, the list order alone is the hint it was.
    */
   readonly referenced: Uint8Array;
+  /**
+   * The buffer holds what a read miss filled it with, unwritten since: its
+   * eviction goes into the miss history (a read soon after takes it back).
+   * Evictions of written buffers do not: a writer has no use for them, and
+   * a bulk write evicts many (a record is a cache miss on the history).
+   */
+  readonly filled: Uint8Array;
   /** The file each non-free buffer belongs to; as long as `fresh` (grown as fresh buffers are taken). */
   readonly owner: Array<FileState | null> = [];
   dirtyCount = 0;
@@ -92,6 +101,7 @@ export class BufferPool {
     this.busy = new Uint8Array(n);
     this.dirtySince = new Float64Array(n);
     this.referenced = new Uint8Array(n);
+    this.filled = new Uint8Array(n);
     // Zero-filled typed arrays, not filled here: pages the kernel hands out on first touch.
     this.cleanRing = new Int32Array(n);
     this.queued = new Uint8Array(n);
@@ -189,6 +199,31 @@ export class BufferPool {
       b = this.lru.prev(b);
     }
     for (let c = 0; c < bound; c++) queueIfClean(c);
+    this.mapAll();
+  }
+
+  /**
+   * After an open, every page of the data area is mapped in this process,
+   * one chunk at a time on the thread pool (so one pool thread at most), in
+   * the background: first the buffers earlier processes used (below the used
+   * bound), then the never-used ones the allocator's look-ahead has not asked
+   * for. The first access to each page of a new mapping otherwise costs a
+   * page fault on the thread that makes it, hits and writes included (native
+   * populate says how much). Stops where the kernel cannot, or the region
+   * closed.
+   */
+  private mapAll(): void {
+    const chunk = POPULATE_BYTES / this.reg.blockBytes;
+    const count = this.reg.count;
+    const next = (from: number): void => {
+      if (from >= this.fresh && from < this.populatedTo) from = this.populatedTo; // asked for by the look-ahead
+      if (from >= count) return;
+      const end = this.reg.populate(from, chunk, (ok) => {
+        if (ok) next(end);
+      });
+      if (from >= this.fresh) this.populatedTo = Math.max(this.populatedTo, end);
+    };
+    next(0);
   }
 
   /** Makes a buffer that just became clean an eviction candidate. */
@@ -237,7 +272,7 @@ export class BufferPool {
   private populateAhead(): void {
     const chunk = POPULATE_BYTES / this.reg.blockBytes;
     const count = this.reg.count;
-    while (this.populatedTo < count && this.populatedTo < this.fresh + 2 * chunk) {
+    while (this.populatedTo < count && this.populatedTo < this.fresh + POPULATE_CHUNKS_AHEAD * chunk) {
       this.populatedTo = this.reg.populate(Math.max(this.fresh, this.populatedTo), chunk, (ok) => {
         if (!ok) this.populatedTo = count; // the kernel cannot (or the region was closed first): stop asking
       });
@@ -270,8 +305,12 @@ export class BufferPool {
     this.index.add(b);
     this.lru.insertHead(b);
     this.own(b, file);
-    if (dirty) this.markDirty(b, file, now);
-    else this.queueClean(b);
+    if (dirty) {
+      this.markDirty(b, file, now);
+    } else {
+      this.filled[b] = 1;
+      this.queueClean(b);
+    }
   }
 
   /**
@@ -279,6 +318,7 @@ export class BufferPool {
    * `now` (ms) lets a write of many blocks read the clock once.
    */
   markDirty(b: number, file: FileState, now = Date.now()): void {
+    this.filled[b] = 0;
     this.dirtyList.insertTail(b);
     this.dirtySince[b] = now;
     this.dirtyCount++;
@@ -293,9 +333,12 @@ export class BufferPool {
     this.queueClean(b); // a drop's buffer is FREE by the time it is taken: skipped then
   }
 
-  /** CLEAN -> FREE. The block goes into the miss history: read again soon, it is taken back in (missHistory.ts). */
+  /** CLEAN -> FREE. A block a read brought in goes into the miss history: read again soon, it is taken back (missHistory.ts). */
   evict(b: number): void {
-    this.history.add(this.reg.file(b), this.reg.block(b));
+    if (this.filled[b] !== 0) {
+      this.filled[b] = 0;
+      this.history.add(this.reg.file(b), this.reg.block(b));
+    }
     this.referenced[b] = 0;
     this.index.remove(b);
     this.lru.remove(b);
@@ -311,6 +354,7 @@ export class BufferPool {
    */
   drop(b: number): void {
     this.referenced[b] = 0;
+    this.filled[b] = 0;
     const file = this.owner[b];
     const wasDirty = this.reg.isDirty(b);
     this.index.remove(b);

@@ -33,12 +33,14 @@ export class Registry {
    * Has the pages of buffers [b, b + n) mapped ahead of their first write,
    * as far as b's data view goes, on the thread pool (no byte changes).
    * Returns the buffer after the last one asked for; `done(false)` where the
-   * kernel cannot (every page then faults in when first written).
+   * kernel cannot (every page then faults in when first written) or the
+   * region is unmapped.
    */
   populate(b: number, n: number, done: (ok: boolean) => void): number {
     const viewEnd = ((b >>> this.viewShift) + 1) << this.viewShift;
     const end = Math.min(this.count, b + n, viewEnd);
-    this.mem.populate(this.viewId(b), this.viewOffset(b), (end - b) * this.blockBytes, done);
+    if (this.mem.unmapped) done(false);
+    else this.mem.populate(this.viewId(b), this.viewOffset(b), (end - b) * this.blockBytes, done);
     return end;
   }
 

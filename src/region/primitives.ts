@@ -77,6 +77,8 @@ export class RegionMemory {
   private readonly scratch: Float64Array;
   private msyncPending: Array<[number, number]> = [];
   tracer: Tracer | null = defaultTracer;
+  /** The region was unmapped (closed): work that completes afterwards must not start more. */
+  unmapped = false;
 
   constructor(
     meta: ArrayBuffer,

@@ -153,6 +153,7 @@ export class Region {
     if (this.closed) return;
     this.closed = true;
     ownedHere.delete(this.identity);
+    this.memory.unmapped = true;
     native.unmap(this.handle);
     try {
       native.unlock(this.fd);
