@@ -336,6 +336,20 @@ export class Engine {
   }
 
   /**
+   * An asynchronous write's fill of `block`, made at once when a buffer can
+   * be taken without writing back and the page cache holds the block
+   * (RWF_NOWAIT): the buffer, published CLEAN; else NIL with nothing changed.
+   */
+  private fillNow(file: FileState, block: number): number {
+    if (!file.readsNoWait || file.ghosts.has(block) || this.fillPending(file, block)) return NIL;
+    const b = this.pool.allocate();
+    if (b === NIL) return NIL;
+    this.pool.assign(b, file, block);
+    this.fillBufs[0] = b;
+    return this.fillInto(file, block, 1, true) === 1 ? b : NIL;
+  }
+
+  /**
    * A read's uncached blocks from `block` on (at most to `last`): a run the
    * cache admits (admits) is filled, otherwise it is read straight into dst,
    * either in one system call. Answers the block after those it served, or,
@@ -364,8 +378,9 @@ export class Engine {
     }
     if (!mayIO && !file.readsNoWait) return { kind: 'fill', file, block, keep: false };
     let runEnd = block;
+    // A run stops before a ghost's block and before a block a fill is reading or has staged: each is served alone.
     while (runEnd < last && runEnd - block + 1 < this.fillBufs.length && this.index.get(slot, runEnd + 1) === NIL &&
-      !(file.ghosts.size > 0 && file.ghosts.has(runEnd + 1))) runEnd++;
+      !(file.ghosts.size > 0 && file.ghosts.has(runEnd + 1)) && !this.fillPending(file, runEnd + 1)) runEnd++;
     if (this.admits(file, block, runEnd - block + 1)) {
       // Buffers for the run, free or evicted (LRU order, CLOCK's second chance: the cache-size probe relies on it).
       let n = 0;
@@ -384,6 +399,10 @@ export class Engine {
       // No buffer, or an I/O error: around the cache, which throws the error as fs.readSync would.
     }
     return this.readAround(file, block, runEnd, dst, dstOffset, position, end, !mayIO);
+  }
+
+  private fillPending(file: FileState, block: number): boolean {
+    return this.pendingFills.size > 0 && this.pendingFills.get(file)?.has(block) === true;
   }
 
   /** Blocks [first, last] of a read straight into dst (around the cache), each recorded in the miss history. */
@@ -696,11 +715,16 @@ export class Engine {
           const needFill = liveEnd > liveStart && (position > liveStart || end < liveEnd);
           if (needFill) {
             if (!mayIO) {
-              release();
-              return { kind: 'fill', file, block, keep: true };
+              // What the page cache holds now fills the buffer at once (RWF_NOWAIT); else the fill waits its turn.
+              b = this.fillNow(file, block);
+              if (b === NIL) {
+                release();
+                return { kind: 'fill', file, block, keep: true };
+              }
+            } else {
+              const ghost = this.pool.takeGhost(file, block);
+              b = this.fillSync(file, block, ghost !== NIL ? ghost : this.allocateSync());
             }
-            const ghost = this.pool.takeGhost(file, block);
-            b = this.fillSync(file, block, ghost !== NIL ? ghost : this.allocateSync());
           } else {
             b = this.pool.takeGhost(file, block);
             if (b === NIL) {

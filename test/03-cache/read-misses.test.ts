@@ -137,4 +137,24 @@ describe('read misses of a full cache', () => {
     await h.close();
     await cache.close();
   });
+
+  it('an asynchronous write into part of an uncached block fills it from the page cache or the disk, and lands right', async () => {
+    const { root, cache } = fresh('1MiB', disk);
+    const capacity = cache.stats().capacityBlocks;
+    const want = numbered(join(root, 'f'), 4 * capacity * BS);
+    const raw = fs.openSync(join(root, 'f'), 'r');
+    const h = await cache.fs.promises.open('f', 'r+');
+    const patch = Buffer.alloc(100, 0xab);
+    const random = rng(3);
+    for (let k = 0; k < 200; k++) {
+      if (k === 100) native.fadvise(raw, 0, 0, 'dontneed'); // the second half: only the disk holds what is not cached
+      const position = Math.floor(random() * (want.length - patch.length));
+      await h.write(patch, 0, patch.length, position);
+      patch.copy(want, position);
+    }
+    fs.closeSync(raw);
+    await h.close();
+    await cache.close();
+    expect(fs.readFileSync(join(root, 'f')).equals(want)).toBe(true);
+  });
 });
