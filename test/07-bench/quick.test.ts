@@ -106,7 +106,8 @@ describe('npm run bench:quick', () => {
     // riocache really missed in the miss trial and really hit in the hit trial.
     const rio = (trial: string) => report.trials.find((x: { id: string }) => x.id === trial).contenders.find((c: { id: string }) => c.id === 'rio.sync');
     expect(rio('read-hit-4k').runs[0].info.hitRatio).toBe(1);
-    expect(rio('read-miss-4k').runs[0].info.hitRatio).toBe(0);
+    // Misses, but for the odd block the miss history (a Bloom filter) mistakes for a recent one and takes in.
+    expect(rio('read-miss-4k').runs[0].info.hitRatio).toBeLessThan(0.05);
 
     expect(report.verdicts.map((v: { id: string }) => v.id)).toEqual(targets.map((t) => t.id));
     for (const v of report.verdicts) expect(v.measured, v.id).not.toBe('not run');
