@@ -126,8 +126,8 @@ export class Namespace implements NamespaceCore {
     const b = confine(this.cache.root, to, 'rename', 'newPath');
     const e = this.cache.engine;
     const entries = e.fileTable.entries;
-    const involved = entries.some((x) => x.state === FILE_ACTIVE &&
-      (x.path === a.key || x.path.startsWith(a.key + '/') || x.path === b.key));
+    const under = `${a.key}/`;
+    const involved = entries.some((x) => x.state === FILE_ACTIVE && (x.path === a.key || x.path === b.key || x.path.startsWith(under)));
     const disk = () => {
       try {
         native.renameBeneath(this.cache.rootFd, a.os.replace(/\/+$/, ''), b.os.replace(/\/+$/, ''));
@@ -153,7 +153,8 @@ export class Namespace implements NamespaceCore {
       e.intent.disarm();
       throw err;
     }
-    const next = entries.map((x) => ({ ...x }));
+    // renameEntries replaces the entries it changes with new objects: a copy of the array keeps the table's own.
+    const next = entries.slice();
     const changed = renameEntries(next, a.key, b.key, moved.ino);
     const replaced: FileState[] = [];
     const changes = new Map<number, FileEntry>();

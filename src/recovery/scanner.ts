@@ -417,6 +417,7 @@ function completeRemoveTree(it: Intent, rootFd: number, entries: FileEntry[], re
  */
 export function renameEntries(entries: FileEntry[], from: string, to: string, movedIno: number): number[] {
   const changed: number[] = [];
+  const under = `${from}/`;
   entries.forEach((e, s) => {
     if (e.state === FILE_FREE) return;
     if (e.path === to && e.ino !== movedIno) {
@@ -427,7 +428,7 @@ export function renameEntries(entries: FileEntry[], from: string, to: string, mo
   entries.forEach((e, s) => {
     if (e.state !== FILE_ACTIVE) return;
     if (e.path === from) entries[s] = { ...e, path: to };
-    else if (e.path.startsWith(from + '/')) entries[s] = { ...e, path: to + e.path.slice(from.length) };
+    else if (e.path.startsWith(under)) entries[s] = { ...e, path: to + e.path.slice(from.length) };
     else return;
     changed.push(s);
   });
