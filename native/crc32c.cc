@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 #if defined(__x86_64__) || defined(__i386__)
 // GCC 12's own avx512fintrin.h trips -Wuninitialized (an _mm512_undefined
@@ -48,6 +49,9 @@ uint32_t x2n_table[32];        // x^(2^n) modulo the polynomial
 
 enum class Impl { kPortable, kSse42, kPclmul, kAvx512 };
 Impl impl = Impl::kPortable;
+// The pclmul path folds inputs of this many bytes and more; shorter ones take
+// the crc32 instruction on three streams. Measured at load (calibrate_pclmul).
+size_t pclmul_fold_from = 0;
 
 // a * b modulo the polynomial (bit-reflected).
 uint32_t multmodp(uint32_t a, uint32_t b) {
@@ -332,6 +336,46 @@ bool has_avx512_clmul() {
 
 void build_shift_tables();  // below crc32c_combine's helpers
 
+#ifdef RIO_X86
+uint32_t raw_hybrid(uint32_t crc, const unsigned char* p, size_t n);
+
+// Nanoseconds of the fastest of `rounds` runs of f over the buffer.
+template <typename F>
+double fastest(F f, const unsigned char* p, size_t n, int rounds) {
+  double best = 1e18;
+  uint32_t sink = 0;
+  for (int r = 0; r < rounds; r++) {
+    timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    sink ^= f(sink, p, n);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    best = std::min(best, (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec));
+  }
+  volatile uint32_t keep = sink;
+  (void)keep;
+  return best;
+}
+
+// Whether folding beats the three crc32 streams is the CPU's affair: on
+// Intel's cores folding runs beside the crc32 unit (the hybrid), on AMD's Zen
+// 5 the crc32 streams alone were faster at every size (4 KiB: 15.8 against
+// 13.9 GB/s, 64 KiB: 25.5 against 21.5, bench:crc32c). So the two are timed
+// once at load on 4 KiB and 64 KiB (the fastest of 16 runs each, about 0.1 ms
+// in all), and folding is used from the smallest size where it won. Both
+// compute the same checksum: the choice changes only the speed.
+void calibrate_pclmul() {
+  constexpr size_t kLarge = 64 * 1024;
+  static unsigned char buffer[kLarge];
+  for (size_t i = 0; i < kLarge; i++) buffer[i] = static_cast<unsigned char>(i * 131 + 7);
+  pclmul_fold_from = SIZE_MAX;
+  for (const size_t n : {kLarge, size_t(4096)}) {
+    const double fold = fastest(raw_hybrid, buffer, n, 16);
+    const double streams = fastest(raw_hardware, buffer, n, 16);
+    if (fold < streams) pclmul_fold_from = n == kLarge ? kLarge / 4 : kFoldMinimum;
+  }
+}
+#endif
+
 }  // namespace
 
 void crc32c_init() {
@@ -356,6 +400,12 @@ void crc32c_init() {
   if (force && std::strcmp(force, "portable") == 0) impl = Impl::kPortable;
   if (force && std::strcmp(force, "sse4.2") == 0 && impl > Impl::kSse42) impl = Impl::kSse42;
   if (force && std::strcmp(force, "pclmul") == 0 && impl > Impl::kPclmul) impl = Impl::kPclmul;
+  // RIOCACHE_CRC32C_FOLD=1 folds on the pclmul path whatever the timing says (tests reach its every branch).
+  const char* fold = std::getenv("RIOCACHE_CRC32C_FOLD");
+  if (impl == Impl::kPclmul) {
+    if (fold && std::strcmp(fold, "1") == 0) pclmul_fold_from = kFoldMinimum;
+    else calibrate_pclmul();
+  }
 #endif
 }
 
@@ -384,17 +434,11 @@ uint32_t crc32c_extend_portable(uint32_t crc, const void* data, size_t length) {
   return ~raw_portable(~crc, static_cast<const unsigned char*>(data), length);
 }
 
-namespace {
-#ifdef RIO_X86
-uint32_t raw_hybrid(uint32_t crc, const unsigned char* p, size_t n);
-#endif
-}  // namespace
-
 uint32_t crc32c_extend(uint32_t crc, const void* data, size_t length) {
 #ifdef RIO_X86
   const unsigned char* p = static_cast<const unsigned char*>(data);
   if (impl == Impl::kAvx512 && length >= kFoldMinimum) return ~raw_fold(~crc, p, length);
-  if (impl == Impl::kPclmul && length >= kFoldMinimum) return ~raw_hybrid(~crc, p, length);
+  if (impl == Impl::kPclmul && length >= pclmul_fold_from) return ~raw_hybrid(~crc, p, length);
   if (impl != Impl::kPortable) return ~raw_hardware(~crc, p, length);
 #endif
   return crc32c_extend_portable(crc, data, length);
