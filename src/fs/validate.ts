@@ -130,7 +130,8 @@ export function getOptions<T extends object>(options: unknown, defaults: T, type
   else throw argType('options', typeName, options);
   if (o.encoding !== 'buffer') validateEncoding(o.encoding);
   if (o.signal !== undefined) validateAbortSignal(o.signal, 'options.signal');
-  return { ...defaults, ...o } as T & { encoding?: Encoding; signal?: unknown };
+  // Not {...defaults, ...o}: in Node 20 a second spread in one literal takes V8's slow path (microseconds a call).
+  return Object.assign({ ...defaults }, o) as T & { encoding?: Encoding; signal?: unknown };
 }
 
 export function validateAbortSignal(signal: unknown, name: string): void {

@@ -219,7 +219,12 @@ export interface ReadFileCall extends ReadFileOptions {
 /** Reads from the descriptor's position (0 for a path) to the end. */
 export const readFileOp = stepsOp<ReadFileCall, Buffer | string>({
   name: 'readFile',
-  parse: (face, _n, file, options) => ({ ...fileTarget(face, file), ...readFileOptions(options) }),
+  parse: (face, _n, file, options) => {
+    const target = fileTarget(face, file);
+    const o = readFileOptions(options);
+    // Built field by field: in Node 20, {...a, ...b} costs microseconds (the second spread takes V8's slow path).
+    return { path: target.path, fd: target.fd, encoding: o.encoding, flag: o.flag, signal: o.signal };
+  },
   *steps(ctx, p): Steps<Buffer | string> {
     checkAborted(p.signal);
     const own = p.fd === null;
@@ -337,8 +342,14 @@ function wholeArgs(defaultFlag: 'w' | 'a') {
     const o = writeFileOptions(options, defaultFlag);
     // appendFile to a descriptor appends whatever flag is given, as Node's.
     if (defaultFlag === 'a' && target.fd !== null) o.flag = parseFlags('a');
-    if ((face === 'promise' || face === 'handle') && isChunkSource(data)) return { ...target, ...o, bytes: new Uint8Array(0), source: data };
-    return { ...target, ...o, bytes: fileData(data, o.encoding) };
+    const chunks = (face === 'promise' || face === 'handle') && isChunkSource(data);
+    // Field by field, not {...target, ...o}: in Node 20 a second spread in one literal costs microseconds.
+    const call: WriteFileCall = {
+      path: target.path, fd: target.fd, encoding: o.encoding, flag: o.flag, mode: o.mode, flush: o.flush, signal: o.signal,
+      bytes: chunks ? new Uint8Array(0) : fileData(data, o.encoding),
+    };
+    if (chunks) call.source = data as AsyncIterable<unknown> | Iterable<unknown>;
+    return call;
   };
 }
 
