@@ -20,6 +20,9 @@ constexpr size_t kScratchSlots = 16;
 struct Instance {
   double scratch[kScratchSlots] = {};
   std::vector<View> views;  // indexed by view id; ids are never reused
+  // The bounce buffer of the reads of the region file (reads.cc), kept: a
+  // fresh allocation would fault its pages in on every call.
+  std::vector<unsigned char> bounce;
 };
 
 // Mappings hold a shared_ptr too: environment teardown may finalize the

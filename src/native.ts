@@ -63,6 +63,18 @@ export interface NativeAddon {
   preadAt(dst: Uint8Array): void;
   /** preadAt into region ranges, jobs of READ_JOB_SLOTS slots [view id, offset, length, seed (the crc out)]. */
   preadRegion(jobs: Float64Array, count: number): void;
+  /**
+   * Checksums region ranges read through the region FILE (scratch [0] its
+   * descriptor): jobs of 5 slots [file offset, length, seed, expected,
+   * actual (out)]; [6] errno or 0, [7] the mismatches.
+   */
+  verifyRegionFile(jobs: Float64Array, count: number): void;
+  /**
+   * Copies region ranges (jobs [file offset, length], consecutive in the data
+   * file) from the region file (scratch [0]) to a data file ([1]) at [3] with
+   * pwrite; [6] errno or 0, [7] bytes written.
+   */
+  copyRegionFile(jobs: Float64Array, count: number): void;
   scratch: ArrayBuffer;
 }
 

@@ -127,11 +127,13 @@ async function recoveryRun(o: RecoveryOptions, rep: number, regionBytes: number,
       const t = functionTimes(readProfile(newestProfile(profDir)), 'recoverRegion');
       run.profile = {
         sampledMs: t.totalMs,
-        // The batched check (Registry.verify building the jobs, RegionMemory.verifyMany the native pass) and any single checksum.
-        verifyMs: selfMsOf(t, 'verify', 'cache/registry') + selfMsOf(t, 'verifyMany', 'region/primitives') +
-          selfMsOf(t, 'crc', 'region/primitives') + selfMsOf(t, 'compute', 'cache/registry'),
-        // Recovery writes runs of buffers with fs.writevSync (Node's writeBuffers, called from writeAll).
-        pwriteMs: selfMsOf(t, 'writeBuffers') + selfMsOf(t, 'writeAll') + selfMsOf(t, 'writevSync', 'node:fs') + selfMsOf(t, 'writeSync', 'node:fs'),
+        // The batched check (RegionFile.verify: the native pass over the region file; Registry.verify and
+        // RegionMemory.verifyMany through the mapping where the file could not be read) and any single checksum.
+        verifyMs: selfMsOf(t, 'verify', 'recovery/regionFile') + selfMsOf(t, 'verify', 'cache/registry') +
+          selfMsOf(t, 'verifyMany', 'region/primitives') + selfMsOf(t, 'crc', 'region/primitives') + selfMsOf(t, 'compute', 'cache/registry'),
+        // Recovery writes runs of buffers by RegionFile.copy (a read of the region file and a pwrite, natively).
+        pwriteMs: selfMsOf(t, 'copy', 'recovery/regionFile') + selfMsOf(t, 'writeBuffers') + selfMsOf(t, 'writeAll') +
+          selfMsOf(t, 'writevSync', 'node:fs') + selfMsOf(t, 'writeSync', 'node:fs'),
         fdatasyncMs: selfMsOf(t, 'fdatasync'),
         summary: summarizeProfile(t, 12),
       };

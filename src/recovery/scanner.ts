@@ -16,13 +16,13 @@ import {
   WRITING, ZERO_NONE,
 } from '../region/format';
 import type { Region } from '../region/region';
+import { RegionFile } from './regionFile';
 import { EMPTY_ENTRY, FileTable, type FileEntry } from '../cache/fileTable';
 import { type Intent, NamespaceIntent } from '../cache/intent';
 import { removeTree } from '../cache/tree';
 import { DIRTY_LIST, List, LRU } from '../cache/lists';
 import { CLEAN, Registry } from '../cache/registry';
 import { applyStamp, SIZE_DIRTY, SizeTable } from '../cache/sizes';
-import { writeAllSync } from '../cache/writeAll';
 import { Segments } from '../cache/segments';
 import { UNDO_BYTES_RECORD, UNDO_SEGMENT_RECORD, UNDO_SIZE_RECORD, UndoLog } from '../cache/undo';
 import { checkRelativePath } from '../cache/paths';
@@ -223,7 +223,8 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
     }
   }
 
-  // 6. Verify and write the dirty buffers, file by file.
+  // 6. Verify and write the dirty buffers, file by file, reading them through the region file (regionFile.ts).
+  const regionFile = new RegionFile(region.fd, region.geometry.dataOffset, reg);
   for (const list of dirtyByFile.values()) for (const b of list) dirtyBytes += reg.len(b);
   let done = 0;
   options.onProgress?.(0, dirtyBytes);
@@ -233,7 +234,7 @@ export function recoverRegion(region: Region, rootFd: number, options: RecoveryO
     const buffers = dirtyByFile.get(s) ?? [];
     const st = sizes.readSlot(s);
     if (buffers.length === 0 && (st.flags & SIZE_DIRTY) === 0 && st.zeroFrom >= ZERO_NONE) continue;
-    const result = writeFile(rootFd, reg, sizes, dirtyList, s, entry, buffers, report, save, (n) => {
+    const result = writeFile(rootFd, reg, regionFile, sizes, dirtyList, s, entry, buffers, report, save, (n) => {
       done += n;
       options.onProgress?.(done, dirtyBytes);
     });
@@ -480,7 +481,7 @@ type Save = (b: number, path: string, reason: string, expected: number, actual: 
 
 /** Step 6 for one file. Returns true when the file was touched. */
 function writeFile(
-  rootFd: number, reg: Registry, sizes: SizeTable, dirtyList: List, slot: number, entry: FileEntry,
+  rootFd: number, reg: Registry, regionFile: RegionFile, sizes: SizeTable, dirtyList: List, slot: number, entry: FileEntry,
   buffers: number[], report: RecoveryReport, save: Save, progress: (bytes: number) => void,
 ): boolean {
   const bs = reg.blockBytes;
@@ -508,7 +509,7 @@ function writeFile(
     }
     // Every buffer of the file verified, in one native call, before any byte of it is written (G5).
     const sorted = buffers.sort((x, y) => reg.block(x) - reg.block(y));
-    const { actual, mismatches } = reg.verify(sorted);
+    const { actual, mismatches } = regionFile.verify(sorted) ?? reg.verify(sorted);
     const good: number[] = mismatches === 0 ? sorted : [];
     if (mismatches > 0) {
       sorted.forEach((b, i) => {
@@ -516,24 +517,26 @@ function writeFile(
         else save(b, entry.path, 'checksum mismatch', reg.crc(b), actual[i]);
       });
     }
-    // Runs of consecutive blocks, one writev each, straight from the region.
+    // Runs of consecutive blocks, each copied from the region file to the data file in one native call.
     for (let i = 0; i < good.length; ) {
-      const views: Uint8Array[] = [];
+      const run: number[] = [];
+      const lengths: number[] = [];
       const first = reg.block(good[i]);
       let bytes = 0;
       let j = i;
-      for (; j < good.length && views.length < 512; j++) {
+      for (; j < good.length && run.length < 512; j++) {
         const b = good[j];
         if (reg.block(b) !== first + (j - i)) break;
         const len = reg.len(b);
-        views.push(reg.bytes(b).subarray(reg.viewOffset(b), reg.viewOffset(b) + len));
+        run.push(b);
+        lengths.push(len);
         bytes += len;
         if (len < bs) {
           j++;
           break; // a partial block ends a run
         }
       }
-      writeAllSync(fd, views, first * bs);
+      regionFile.copy(fd, run, lengths, first * bs);
       report.bytesWritten += bytes;
       progress(bytes);
       i = j;
